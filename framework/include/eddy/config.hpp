@@ -1,0 +1,107 @@
+#pragma once
+
+/// @file
+/// Service configuration: Eddy's own settings plus every librdkafka property, merged from a
+/// properties file, the environment and the command line (later sources win).
+///
+/// Keys starting with `eddy.` are Eddy settings (see `config::describe_settings()`);
+/// keys starting with `app.` belong to the service itself and are not checked; keys
+/// starting with `consumer.` or `producer.` are librdkafka properties for that client
+/// only; every other key is a librdkafka property for both clients. Environment variables
+/// map as `EDDY_KAFKA_BOOTSTRAP_SERVERS=x` → `bootstrap.servers` and
+/// `EDDY_CREDIT_WINDOW=x` → `eddy.credit.window` (upper case, `_` for `.`).
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <eddy/error.hpp>
+
+namespace eddy {
+
+/// Which librdkafka client a property is meant for.
+enum class client_kind { consumer, producer };
+
+/// A validated-on-demand set of configuration keys and values.
+class config {
+public:
+  // -- loading ----------------------------------------------------------------------------
+
+  /// Sets `key` to `value`, replacing an earlier value.
+  config& set(std::string key, std::string value);
+
+  /// Loads `key=value` lines from a properties file; `#` starts a comment line.
+  expected<void> load_file(const std::string& path);
+
+  /// Loads every `EDDY_*` variable from the process environment.
+  void load_environment();
+
+  /// Builds a configuration from the environment, then `--config FILE` files, then
+  /// `-X key=value` / `--set key=value` arguments, in that order of precedence (last
+  /// wins). `--help` sets `help_requested()`. Unknown arguments are an error.
+  static expected<config> from_command_line(int argc, const char* const* argv);
+
+  /// The command-line usage text for `from_command_line`, including every Eddy setting.
+  static std::string usage(const std::string& program);
+
+  /// Lists every Eddy setting with its default and meaning, one per line.
+  static std::string describe_settings();
+
+  // -- validation -------------------------------------------------------------------------
+
+  /// Checks that every Eddy setting is known and well-formed and that librdkafka accepts
+  /// every other property; the error names the offending key.
+  expected<void> validate() const;
+
+  // -- properties -------------------------------------------------------------------------
+
+  /// The raw value of `key`, if set.
+  std::optional<std::string> get(const std::string& key) const;
+
+  /// True if `--help` was given on the command line.
+  bool help_requested() const noexcept { return help_requested_; }
+
+  /// The librdkafka properties that apply to `kind` (shared ones plus the prefixed ones).
+  std::map<std::string, std::string> kafka_properties(client_kind kind) const;
+
+  /// Maximum number of records a partition task may have in flight (handed to it but not
+  /// yet fully delivered); when reached, the partition is paused. `eddy.credit.window`.
+  std::int64_t credit_window() const;
+
+  /// Maximum number of records sent to a partition task in one message.
+  /// `eddy.batch.max.records`.
+  std::int64_t batch_max_records() const;
+
+  /// How often completed offsets are committed. `eddy.commit.interval.ms`.
+  std::chrono::milliseconds commit_interval() const;
+
+  /// How long start-up may wait for the cluster before failing. `eddy.startup.timeout.ms`.
+  std::chrono::milliseconds startup_timeout() const;
+
+  /// How long a graceful stop may wait for in-flight work. `eddy.shutdown.timeout.ms`.
+  std::chrono::milliseconds shutdown_timeout() const;
+
+  /// Number of brokers of an in-process mock cluster to use instead of a real one, or 0.
+  /// The mock is not durable and does not emulate transactions. `eddy.mock.brokers`.
+  int mock_brokers() const;
+
+  /// Number of CAF scheduler threads that run partition tasks. `eddy.scheduler.threads`.
+  int scheduler_threads() const;
+
+  /// Topic for records whose handler threw; empty means `<service>-dlq`.
+  /// `eddy.dead.letter.topic`.
+  std::string dead_letter_topic() const;
+
+  /// All keys and values, sorted by key.
+  const std::map<std::string, std::string>& entries() const noexcept { return entries_; }
+
+private:
+  std::int64_t integer_setting(const std::string& key) const;
+
+  std::map<std::string, std::string> entries_;
+  bool help_requested_ = false;
+};
+
+} // namespace eddy

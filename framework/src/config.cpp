@@ -1,0 +1,289 @@
+#include <eddy/config.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <vector>
+
+#include <librdkafka/rdkafkacpp.h>
+
+extern char** environ;
+
+namespace eddy {
+
+namespace {
+
+/// One Eddy setting: its key, default and meaning. Integer settings have a minimum.
+struct setting {
+  const char* key;
+  const char* default_value;
+  const char* meaning;
+  bool integer;
+  std::int64_t minimum;
+};
+
+constexpr setting settings[] = {
+  {"eddy.credit.window", "10000",
+   "records a partition task may have in flight before its partition is paused", true, 1},
+  {"eddy.batch.max.records", "500", "records sent to a partition task in one message", true,
+   1},
+  {"eddy.commit.interval.ms", "1000", "how often completed offsets are committed", true, 1},
+  {"eddy.startup.timeout.ms", "15000", "how long start-up waits for the cluster", true, 1},
+  {"eddy.shutdown.timeout.ms", "30000", "how long a graceful stop waits for in-flight work",
+   true, 1},
+  {"eddy.mock.brokers", "0",
+   "use an in-process librdkafka mock cluster of N brokers (not durable, no transactions)",
+   true, 0},
+  {"eddy.scheduler.threads", "2", "CAF scheduler threads running partition tasks", true, 1},
+  {"eddy.dead.letter.topic", "", "topic for records whose handler threw (default <service>-dlq)",
+   false, 0},
+};
+
+const setting* find_setting(const std::string& key) {
+  for (auto& s : settings)
+    if (key == s.key)
+      return &s;
+  return nullptr;
+}
+
+std::string trim(const std::string& s) {
+  auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos)
+    return {};
+  auto last = s.find_last_not_of(" \t\r\n");
+  return s.substr(first, last - first + 1);
+}
+
+std::optional<std::int64_t> parse_integer(const std::string& text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size())
+    return std::nullopt;
+  return value;
+}
+
+bool starts_with(const std::string& s, const char* prefix) {
+  return s.rfind(prefix, 0) == 0;
+}
+
+/// Splits "key=value"; returns false if there is no '=' or the key is empty.
+bool split_assignment(const std::string& text, std::string& key, std::string& value) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos)
+    return false;
+  key = trim(text.substr(0, eq));
+  value = trim(text.substr(eq + 1));
+  return !key.empty();
+}
+
+} // namespace
+
+config& config::set(std::string key, std::string value) {
+  entries_[std::move(key)] = std::move(value);
+  return *this;
+}
+
+expected<void> config::load_file(const std::string& path) {
+  std::ifstream in{path};
+  if (!in)
+    return error{errc::invalid_config, "cannot read config file '" + path + "'"};
+  std::string line;
+  int line_number = 0;
+  while (std::getline(in, line)) {
+    ++line_number;
+    line = trim(line);
+    if (line.empty() || line[0] == '#')
+      continue;
+    std::string key, value;
+    if (!split_assignment(line, key, value))
+      return error{errc::invalid_config, path + ":" + std::to_string(line_number)
+                                           + ": expected 'key=value', got '" + line + "'"};
+    set(key, value);
+  }
+  return {};
+}
+
+void config::load_environment() {
+  for (char** env = environ; env && *env; ++env) {
+    std::string entry{*env};
+    if (!starts_with(entry, "EDDY_"))
+      continue;
+    std::string name, value;
+    if (!split_assignment(entry, name, value))
+      continue;
+    // The local Kafka launcher's own variables are not librdkafka properties.
+    if (name == "EDDY_KAFKA_DIR" || name == "EDDY_KAFKA_CACHE")
+      continue;
+    bool kafka = starts_with(name, "EDDY_KAFKA_");
+    std::string key = kafka ? name.substr(11) : "eddy." + name.substr(5);
+    std::transform(key.begin(), key.end(), key.begin(), [](unsigned char c) {
+      return c == '_' ? '.' : static_cast<char>(std::tolower(c));
+    });
+    // Other EDDY_* variables (of scripts and tests) are not settings and are skipped.
+    if (!kafka && find_setting(key) == nullptr)
+      continue;
+    set(key, value);
+  }
+}
+
+expected<config> config::from_command_line(int argc, const char* const* argv) {
+  config result;
+  result.load_environment();
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg{argv[i]};
+    auto next = [&]() -> std::optional<std::string> {
+      if (i + 1 >= argc)
+        return std::nullopt;
+      return std::string{argv[++i]};
+    };
+    if (arg == "--help" || arg == "-h") {
+      result.help_requested_ = true;
+    } else if (arg == "--config" || arg == "-c") {
+      auto path = next();
+      if (!path)
+        return error{errc::invalid_config, arg + " needs a file path"};
+      if (auto loaded = result.load_file(*path); !loaded)
+        return loaded.error_value();
+    } else if (starts_with(arg, "--config=")) {
+      if (auto loaded = result.load_file(arg.substr(9)); !loaded)
+        return loaded.error_value();
+    } else if (arg == "-X" || arg == "--set") {
+      auto assignment = next();
+      std::string key, value;
+      if (!assignment || !split_assignment(*assignment, key, value))
+        return error{errc::invalid_config, arg + " needs key=value"};
+      overrides.emplace_back(key, value);
+    } else if (starts_with(arg, "--set=")) {
+      std::string key, value;
+      if (!split_assignment(arg.substr(6), key, value))
+        return error{errc::invalid_config, "--set needs key=value"};
+      overrides.emplace_back(key, value);
+    } else {
+      return error{errc::invalid_config, "unknown argument '" + arg + "' (see --help)"};
+    }
+  }
+  for (auto& [key, value] : overrides)
+    result.set(key, value);
+  return result;
+}
+
+std::string config::usage(const std::string& program) {
+  std::ostringstream out;
+  out << "usage: " << program << " [--config FILE]... [-X key=value]... [--help]\n\n"
+      << "  -c, --config FILE   read key=value lines from FILE\n"
+      << "  -X, --set K=V       set a key (an Eddy setting or any librdkafka property)\n"
+      << "  -h, --help          show this help\n\n"
+      << "Keys: 'eddy.*' are Eddy settings; 'app.*' belong to the service itself;\n"
+      << "'consumer.*' / 'producer.*' are librdkafka properties for one client; anything\n"
+      << "else is a librdkafka property for both clients.\n"
+      << "Environment: EDDY_KAFKA_<PROP> sets a librdkafka property (bootstrap.servers as\n"
+      << "EDDY_KAFKA_BOOTSTRAP_SERVERS), EDDY_<SETTING> an Eddy setting. Command-line\n"
+      << "values win over files, files over the environment.\n\n"
+      << "Eddy settings:\n"
+      << describe_settings();
+  return out.str();
+}
+
+std::string config::describe_settings() {
+  std::ostringstream out;
+  for (auto& s : settings)
+    out << "  " << s.key << " (default " << (*s.default_value ? s.default_value : "''")
+        << "): " << s.meaning << "\n";
+  return out.str();
+}
+
+expected<void> config::validate() const {
+  for (auto& [key, value] : entries_) {
+    if (!starts_with(key, "eddy."))
+      continue;
+    auto* s = find_setting(key);
+    if (s == nullptr)
+      return error{errc::invalid_config, "unknown Eddy setting '" + key
+                                           + "'; known settings:\n" + describe_settings()};
+    if (s->integer) {
+      auto parsed = parse_integer(value);
+      if (!parsed || *parsed < s->minimum)
+        return error{errc::invalid_config, "setting '" + key + "' needs an integer >= "
+                                             + std::to_string(s->minimum) + ", got '" + value
+                                             + "'"};
+    }
+  }
+  for (auto kind : {client_kind::consumer, client_kind::producer}) {
+    std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
+    for (auto& [key, value] : kafka_properties(kind)) {
+      std::string reason;
+      if (conf->set(key, value, reason) != RdKafka::Conf::CONF_OK)
+        return error{errc::invalid_config,
+                     "librdkafka property '" + key + "' = '" + value + "': " + reason};
+    }
+  }
+  return {};
+}
+
+std::optional<std::string> config::get(const std::string& key) const {
+  if (auto i = entries_.find(key); i != entries_.end())
+    return i->second;
+  return std::nullopt;
+}
+
+std::map<std::string, std::string> config::kafka_properties(client_kind kind) const {
+  const char* own = kind == client_kind::consumer ? "consumer." : "producer.";
+  std::map<std::string, std::string> result;
+  for (auto& [key, value] : entries_)
+    if (!starts_with(key, "eddy.") && !starts_with(key, "app.")
+        && !starts_with(key, "consumer.") && !starts_with(key, "producer."))
+      result[key] = value;
+  for (auto& [key, value] : entries_)
+    if (starts_with(key, own))
+      result[key.substr(std::char_traits<char>::length(own))] = value;
+  // The group identity is the consumer's alone; librdkafka warns if a producer gets it.
+  if (kind == client_kind::producer) {
+    result.erase("group.id");
+    result.erase("group.instance.id");
+  }
+  return result;
+}
+
+std::int64_t config::integer_setting(const std::string& key) const {
+  auto* s = find_setting(key);
+  auto value = get(key).value_or(s->default_value);
+  return parse_integer(value).value_or(*parse_integer(s->default_value));
+}
+
+std::int64_t config::credit_window() const {
+  return integer_setting("eddy.credit.window");
+}
+
+std::int64_t config::batch_max_records() const {
+  return integer_setting("eddy.batch.max.records");
+}
+
+std::chrono::milliseconds config::commit_interval() const {
+  return std::chrono::milliseconds{integer_setting("eddy.commit.interval.ms")};
+}
+
+std::chrono::milliseconds config::startup_timeout() const {
+  return std::chrono::milliseconds{integer_setting("eddy.startup.timeout.ms")};
+}
+
+std::chrono::milliseconds config::shutdown_timeout() const {
+  return std::chrono::milliseconds{integer_setting("eddy.shutdown.timeout.ms")};
+}
+
+int config::mock_brokers() const {
+  return static_cast<int>(integer_setting("eddy.mock.brokers"));
+}
+
+int config::scheduler_threads() const {
+  return static_cast<int>(integer_setting("eddy.scheduler.threads"));
+}
+
+std::string config::dead_letter_topic() const {
+  return get("eddy.dead.letter.topic").value_or("");
+}
+
+} // namespace eddy

@@ -1,0 +1,27 @@
+#include <eddy/error.hpp>
+
+namespace eddy {
+
+const char* to_string(errc code) noexcept {
+  switch (code) {
+    case errc::invalid_config:
+      return "invalid_config";
+    case errc::broker_unreachable:
+      return "broker_unreachable";
+    case errc::topic_error:
+      return "topic_error";
+    case errc::delivery_failed:
+      return "delivery_failed";
+    case errc::kafka_error:
+      return "kafka_error";
+    case errc::commit_failed:
+      return "commit_failed";
+  }
+  return "unknown";
+}
+
+std::string error::what() const {
+  return std::string{to_string(code)} + ": " + message;
+}
+
+} // namespace eddy

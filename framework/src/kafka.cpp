@@ -1,0 +1,181 @@
+#include <eddy/internal/kafka.hpp>
+
+#include <thread>
+
+#include <librdkafka/rdkafka.h>
+
+namespace eddy::internal {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+/// Eddy's defaults per client, applied before the user's properties so those win.
+std::vector<std::pair<std::string, std::string>> defaults(client_kind kind) {
+  if (kind == client_kind::consumer)
+    return {{"enable.auto.commit", "false"},
+            {"enable.auto.offset.store", "false"},
+            {"auto.offset.reset", "earliest"},
+            {"partition.assignment.strategy", "cooperative-sticky"},
+            {"queued.max.messages.kbytes", "16384"},
+            {"log_level", "4"}};
+  // murmur2_random partitions keyed records as Kafka's Java clients do, so Eddy services
+  // and Java services agree on which partition owns a key.
+  return {{"enable.idempotence", "true"},
+          {"acks", "all"},
+          {"partitioner", "murmur2_random"},
+          {"linger.ms", "5"},
+          {"log_level", "4"}};
+}
+
+} // namespace
+
+expected<std::unique_ptr<RdKafka::Conf>> make_conf(const config& cfg, client_kind kind) {
+  std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
+  std::string reason;
+  for (auto& [key, value] : defaults(kind))
+    if (conf->set(key, value, reason) != RdKafka::Conf::CONF_OK)
+      return error{errc::invalid_config, "default '" + key + "': " + reason};
+  for (auto& [key, value] : cfg.kafka_properties(kind))
+    if (conf->set(key, value, reason) != RdKafka::Conf::CONF_OK)
+      return error{errc::invalid_config,
+                   "librdkafka property '" + key + "' = '" + value + "': " + reason};
+  return conf;
+}
+
+expected<std::unique_ptr<RdKafka::Producer>> make_producer(RdKafka::Conf& conf) {
+  std::string reason;
+  std::unique_ptr<RdKafka::Producer> producer{RdKafka::Producer::create(&conf, reason)};
+  if (!producer)
+    return error{errc::invalid_config, "cannot create producer: " + reason};
+  return producer;
+}
+
+expected<std::unique_ptr<RdKafka::KafkaConsumer>> make_consumer(RdKafka::Conf& conf) {
+  std::string reason;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer{
+    RdKafka::KafkaConsumer::create(&conf, reason)};
+  if (!consumer)
+    return error{errc::invalid_config, "cannot create consumer: " + reason};
+  return consumer;
+}
+
+expected<void> wait_for_cluster(RdKafka::Handle& handle, std::chrono::milliseconds timeout) {
+  auto deadline = clock::now() + timeout;
+  RdKafka::ErrorCode last = RdKafka::ERR__TIMED_OUT;
+  do {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    RdKafka::Metadata* raw = nullptr;
+    last = handle.metadata(true, nullptr, &raw,
+                           static_cast<int>(std::max<std::int64_t>(left.count(), 100)));
+    std::unique_ptr<RdKafka::Metadata> md{raw};
+    if (last == RdKafka::ERR_NO_ERROR && md && !md->brokers()->empty())
+      return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  } while (clock::now() < deadline);
+  return error{errc::broker_unreachable, "no answer from the Kafka cluster within "
+                                           + std::to_string(timeout.count())
+                                           + " ms (last error: " + RdKafka::err2str(last)
+                                           + "); check bootstrap.servers"};
+}
+
+expected<int> partition_count(RdKafka::Handle& handle, const std::string& topic,
+                              std::chrono::milliseconds timeout) {
+  // Metadata for all topics: asking for one topic by name would auto-create it on brokers
+  // with auto.create.topics.enable, with the wrong partition count.
+  RdKafka::Metadata* raw = nullptr;
+  auto err = handle.metadata(true, nullptr, &raw, static_cast<int>(timeout.count()));
+  std::unique_ptr<RdKafka::Metadata> md{raw};
+  if (err != RdKafka::ERR_NO_ERROR)
+    return error{errc::topic_error, "metadata for topic '" + topic + "': "
+                                      + RdKafka::err2str(err)};
+  for (auto* tm : *md->topics()) {
+    if (tm->topic() != topic)
+      continue;
+    if (tm->err() != RdKafka::ERR_NO_ERROR)
+      return error{errc::topic_error, "topic '" + topic + "': " + RdKafka::err2str(tm->err())};
+    return static_cast<int>(tm->partitions()->size());
+  }
+  return error{errc::topic_error, "topic '" + topic + "' does not exist"};
+}
+
+namespace {
+
+/// Creates `topics` through the admin API; a topic that exists meanwhile is fine.
+expected<void> create_topics(RdKafka::Handle& handle, const std::vector<const topic_spec*>& topics,
+                             std::chrono::milliseconds timeout) {
+  if (topics.empty())
+    return {};
+  rd_kafka_t* rk = handle.c_ptr();
+  char reason[512];
+  std::vector<rd_kafka_NewTopic_t*> requests;
+  for (auto* spec : topics)
+    requests.push_back(rd_kafka_NewTopic_new(spec->name.c_str(), std::max(spec->partitions, 1),
+                                             spec->replication_factor, reason, sizeof reason));
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), reason,
+                                            sizeof reason);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_CreateTopics(rk, requests.data(), requests.size(), options, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  expected<void> outcome;
+  if (event == nullptr) {
+    outcome = error{errc::topic_error, "no answer to CreateTopics within "
+                                         + std::to_string(timeout.count()) + " ms"};
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE
+             && rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    outcome = error{errc::topic_error, std::string{"CreateTopics: "}
+                                         + rd_kafka_event_error_string(event)};
+  } else if (auto* result = rd_kafka_event_CreateTopics_result(event)) {
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+    for (size_t i = 0; i < count && outcome; ++i) {
+      auto err = rd_kafka_topic_result_error(results[i]);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        outcome = error{errc::topic_error,
+                        std::string{"cannot create topic '"} + rd_kafka_topic_result_name(results[i])
+                          + "': " + rd_kafka_topic_result_error_string(results[i])};
+    }
+  }
+  if (event)
+    rd_kafka_event_destroy(event);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_NewTopic_destroy_array(requests.data(), requests.size());
+  return outcome;
+}
+
+} // namespace
+
+expected<void> ensure_topics(RdKafka::Handle& handle, const std::vector<topic_spec>& topics,
+                             std::chrono::milliseconds timeout) {
+  if (topics.empty())
+    return {};
+  auto deadline = clock::now() + timeout;
+  std::vector<const topic_spec*> missing;
+  for (auto& spec : topics)
+    if (!partition_count(handle, spec.name, timeout))
+      missing.push_back(&spec);
+  if (auto created = create_topics(handle, missing, timeout); !created)
+    return created;
+  // Creation is asynchronous on the broker: wait until each topic shows up with the
+  // partition count the service relies on for co-partitioning.
+  for (auto& spec : topics) {
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      auto count = partition_count(handle, spec.name, std::max(left, std::chrono::milliseconds{500}));
+      if (count && spec.partitions > 0 && *count != spec.partitions)
+        return error{errc::topic_error, "topic '" + spec.name + "' has " + std::to_string(*count)
+                                          + " partitions, the service needs "
+                                          + std::to_string(spec.partitions)};
+      if (count)
+        break;
+      if (clock::now() >= deadline)
+        return count.error_value();
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
+  }
+  return {};
+}
+
+} // namespace eddy::internal
