@@ -1,0 +1,32 @@
+#pragma once
+
+/// @file
+/// What a handler may do besides reading its record: emit records to Kafka.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <eddy/record.hpp>
+
+namespace eddy {
+
+/// Handed to a handler together with the record it handles. Records emitted through it
+/// belong to that input record: its offset is committed only after all of them have been
+/// delivered (at-least-once). A context is only valid during the handler call and only on
+/// the handler's thread.
+class context {
+public:
+  virtual ~context() = default;
+
+  /// Produces a record to `topic`. The key decides the partition (murmur2, as Kafka's
+  /// Java clients do), so records with the same key keep their order.
+  virtual void emit(const std::string& topic, std::string_view key, std::string_view value,
+                    const std::vector<header>& headers = {})
+    = 0;
+
+  /// The name of the running service.
+  virtual const std::string& service_name() const noexcept = 0;
+};
+
+} // namespace eddy

@@ -1,0 +1,107 @@
+#pragma once
+
+/// @file
+/// The service host: what a `main()` builds and runs. A service declares the topics it
+/// needs and one handler per consumed topic; `run()` then joins the consumer group, feeds
+/// each assigned partition's records in offset order to its own partition task actor, and
+/// commits offsets only for records whose handling and outputs are complete.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <eddy/config.hpp>
+#include <eddy/context.hpp>
+#include <eddy/error.hpp>
+#include <eddy/record.hpp>
+
+namespace eddy {
+
+/// Handles one record. An exception escaping it sends the record to the service's
+/// dead-letter topic (with headers naming the source and the error); the service goes on.
+using handler = std::function<void(const record&, context&)>;
+
+/// The lifecycle of a service. Legal transitions: created → starting → running →
+/// stopping → stopped; any state before stopped → failed.
+enum class service_state { created, starting, running, stopping, stopped, failed };
+
+/// Returns the name of a state, e.g. "running".
+const char* to_string(service_state state) noexcept;
+
+/// A snapshot of a service's counters.
+struct service_stats {
+  /// Records handed to handlers.
+  std::int64_t records_handled = 0;
+  /// Records emitted by handlers (including dead letters).
+  std::int64_t records_emitted = 0;
+  /// Handler calls that threw (their records went to the dead-letter topic).
+  std::int64_t handler_errors = 0;
+  /// Offset commits made.
+  std::int64_t commits = 0;
+  /// Partitions currently assigned to this instance.
+  std::int64_t assigned_partitions = 0;
+  /// Partitions currently paused for lack of credit.
+  std::int64_t paused_partitions = 0;
+  /// How often a partition was paused for lack of credit since start.
+  std::int64_t pauses = 0;
+};
+
+/// A running Eddy service: configuration, topics, handlers, and the actors that run them.
+/// Build it, declare topics and handlers, then call `run()` once from one thread; `stop()`,
+/// `state()` and `stats()` may be called from any thread.
+class service {
+public:
+  // -- constructors, destructors, and assignment operators --------------------------------
+
+  /// Creates a service named `name`; the name is also its consumer group id unless the
+  /// config sets `group.id`.
+  service(std::string name, config cfg);
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  // -- declaration ------------------------------------------------------------------------
+
+  /// Declares a topic the service needs; `run()` creates it if missing and fails if it
+  /// exists with another partition count.
+  service& topic(std::string name, int partitions, int replication_factor = -1);
+
+  /// Registers the handler for the records of `topic`. The topic must exist at start,
+  /// declared with `topic()` or created elsewhere.
+  service& consume(std::string topic, handler fn);
+
+  // -- running ----------------------------------------------------------------------------
+
+  /// Runs until `stop()` is called, SIGINT/SIGTERM arrive (if `handle_signals`), or a
+  /// fatal error occurs (a failed delivery); then stops gracefully: stops fetching,
+  /// finishes in-flight records, flushes outputs and commits. Returns the fatal error, if
+  /// any, and fails fast on bad config or an unreachable cluster.
+  expected<void> run(bool handle_signals = true);
+
+  /// Requests a graceful stop; returns at once.
+  void stop() noexcept;
+
+  // -- properties -------------------------------------------------------------------------
+
+  /// The service's name.
+  const std::string& name() const noexcept;
+
+  /// The current lifecycle state.
+  service_state state() const noexcept;
+
+  /// A snapshot of the counters.
+  service_stats stats() const noexcept;
+
+  /// Runs a service as a program: parses the command line (`--help` prints usage and
+  /// settings), calls `setup` to declare topics and handlers, runs until a signal, and
+  /// returns the process exit code (0 on a clean stop, 2 on bad config, 1 otherwise).
+  static int main(int argc, const char* const* argv, std::string name,
+                  const std::function<void(service&, const config&)>& setup);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace eddy

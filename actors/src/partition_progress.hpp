@@ -1,0 +1,77 @@
+#pragma once
+
+// Commit bookkeeping and credit for one assigned partition (internal to the runtime).
+//
+// The source counts records it hands to the partition's task (`add_in_flight`). The task
+// opens a ticket per batch, in offset order, and every record it emits for that batch
+// holds the ticket until its delivery report arrives. A ticket completes when the batch is
+// handled and all its outputs are delivered; the committable offset then advances over the
+// completed prefix of tickets only, so an offset is never committed ahead of processing.
+// Threads: tickets are opened on the task's thread, released on the task's thread or the
+// producer's delivery thread, and the source reads committable()/in_flight() on its own.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace eddy::detail {
+
+class partition_progress : public std::enable_shared_from_this<partition_progress> {
+public:
+  /// One batch of records: completes when `pending` drops to zero.
+  struct ticket {
+    partition_progress* owner;
+    /// Keeps the owner alive while deliveries are outstanding, even after revocation.
+    std::shared_ptr<partition_progress> owner_ref;
+    std::int64_t next_offset;
+    std::int64_t records;
+    std::atomic<int> pending{1};
+    bool done = false;
+    bool failed = false;
+  };
+
+  // -- source side ------------------------------------------------------------------------
+
+  /// Counts `n` records handed to the task.
+  void add_in_flight(std::int64_t n) noexcept { in_flight_.fetch_add(n); }
+
+  /// Records handed to the task whose batch has not completed yet.
+  std::int64_t in_flight() const noexcept { return in_flight_.load(); }
+
+  /// The offset to commit (one past the last completed record), or -1 if none yet.
+  std::int64_t committable() const;
+
+  /// True once a delivery for this partition failed; the offset then stops advancing.
+  bool failed() const noexcept { return failed_.load(); }
+
+  /// The reason of the first failure.
+  std::string failure_reason() const;
+
+  // -- task side --------------------------------------------------------------------------
+
+  /// Opens a ticket for a batch ending before `next_offset`, holding one reference that
+  /// the task drops with `release` once it has handled the whole batch. The progress must
+  /// be owned by a shared_ptr.
+  ticket* open(std::int64_t next_offset, std::int64_t records);
+
+  /// Adds a reference for one emitted record awaiting delivery.
+  static void hold(ticket* t) noexcept { t->pending.fetch_add(1); }
+
+  /// Drops a reference; `error` is empty on success. The last one completes the ticket.
+  static void release(ticket* t, const std::string& error = {});
+
+private:
+  void complete(ticket* t);
+
+  mutable std::mutex mtx_;
+  std::deque<std::unique_ptr<ticket>> open_tickets_;
+  std::int64_t committable_ = -1;
+  std::string failure_reason_;
+  std::atomic<std::int64_t> in_flight_{0};
+  std::atomic<bool> failed_{false};
+};
+
+} // namespace eddy::detail

@@ -1,0 +1,85 @@
+#include "partition_task.hpp"
+
+#include <exception>
+
+#include <eddy/log.hpp>
+
+namespace eddy::detail {
+
+namespace {
+
+/// The context a handler sees: emits go to the sink, held by the current batch's ticket.
+class task_context final : public context {
+public:
+  explicit task_context(runtime* rt) : rt_(rt) {}
+
+  void emit(const std::string& topic, std::string_view key, std::string_view value,
+            const std::vector<header>& headers) override {
+    rt_->out->produce(topic, key, value, headers, ticket_);
+    ++emitted_;
+  }
+
+  const std::string& service_name() const noexcept override { return rt_->service_name; }
+
+  /// Sends `r` to the dead-letter topic with headers naming its source and `reason`.
+  void dead_letter(const record& r, const std::string& reason) {
+    std::vector<header> headers = r.headers;
+    headers.emplace_back("eddy.error", reason);
+    headers.emplace_back("eddy.source.topic", r.topic);
+    headers.emplace_back("eddy.source.partition", std::to_string(r.partition));
+    headers.emplace_back("eddy.source.offset", std::to_string(r.offset));
+    headers.emplace_back("eddy.service", rt_->service_name);
+    emit(rt_->dead_letter_topic, r.key, r.value, headers);
+  }
+
+  void begin(partition_progress::ticket* t) {
+    ticket_ = t;
+    emitted_ = 0;
+  }
+
+  std::int64_t emitted() const noexcept { return emitted_; }
+
+private:
+  runtime* rt_;
+  partition_progress::ticket* ticket_ = nullptr;
+  std::int64_t emitted_ = 0;
+};
+
+} // namespace
+
+caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
+                             std::shared_ptr<partition_progress> progress, const handler* fn) {
+  auto ctx = std::make_shared<task_context>(rt);
+  return {
+    [rt, progress, fn, ctx](record_batch& batch) {
+      if (batch.records.empty())
+        return;
+      auto* ticket = progress->open(batch.records.back().offset + 1,
+                                    static_cast<std::int64_t>(batch.records.size()));
+      ctx->begin(ticket);
+      std::int64_t errors = 0;
+      for (auto& r : batch.records) {
+        try {
+          (*fn)(r, *ctx);
+        } catch (const std::exception& e) {
+          ++errors;
+          logger().warn("handler failed service={} topic={} partition={} offset={} error=\"{}\"",
+                        rt->service_name, r.topic, r.partition, r.offset, e.what());
+          ctx->dead_letter(r, e.what());
+        } catch (...) {
+          ++errors;
+          logger().warn("handler failed service={} topic={} partition={} offset={} error=unknown",
+                        rt->service_name, r.topic, r.partition, r.offset);
+          ctx->dead_letter(r, "unknown exception");
+        }
+      }
+      rt->counters.records_handled.fetch_add(static_cast<std::int64_t>(batch.records.size()));
+      rt->counters.records_emitted.fetch_add(ctx->emitted());
+      if (errors > 0)
+        rt->counters.handler_errors.fetch_add(errors);
+      partition_progress::release(ticket);
+    },
+  };
+}
+
+} // namespace eddy::detail

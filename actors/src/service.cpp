@@ -1,0 +1,262 @@
+#include <eddy/service.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <optional>
+#include <vector>
+
+#include <caf/all.hpp>
+
+#include <eddy/internal/kafka.hpp>
+#include <eddy/log.hpp>
+#include <eddy/testing/mock_cluster.hpp>
+
+#include "runtime.hpp"
+#include "sink.hpp"
+#include "source.hpp"
+
+namespace eddy {
+
+namespace detail {
+
+std::atomic<bool> signal_stop_requested{false};
+
+} // namespace detail
+
+namespace {
+
+extern "C" void on_stop_signal(int) {
+  detail::signal_stop_requested.store(true);
+}
+
+/// Installs SIGINT/SIGTERM handlers for its lifetime and restores the previous ones.
+class signal_scope {
+public:
+  explicit signal_scope(bool active) : active_(active) {
+    if (!active_)
+      return;
+    detail::signal_stop_requested.store(false);
+    previous_int_ = std::signal(SIGINT, on_stop_signal);
+    previous_term_ = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~signal_scope() {
+    if (!active_)
+      return;
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+
+private:
+  bool active_;
+  void (*previous_int_)(int) = SIG_DFL;
+  void (*previous_term_)(int) = SIG_DFL;
+};
+
+} // namespace
+
+const char* to_string(service_state state) noexcept {
+  switch (state) {
+    case service_state::created:
+      return "created";
+    case service_state::starting:
+      return "starting";
+    case service_state::running:
+      return "running";
+    case service_state::stopping:
+      return "stopping";
+    case service_state::stopped:
+      return "stopped";
+    case service_state::failed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+struct service::impl {
+  std::string name;
+  config cfg;
+  std::vector<internal::topic_spec> topics;
+  detail::runtime rt;
+  std::atomic<service_state> state{service_state::created};
+
+  void transition(service_state next) {
+    state.store(next);
+    logger().info("service state service={} state={}", name, to_string(next));
+  }
+
+  expected<void> fail(error err) {
+    logger().error("service failed service={} error=\"{}\"", name, err.what());
+    transition(service_state::failed);
+    return err;
+  }
+
+  expected<void> run(bool handle_signals);
+};
+
+service::service(std::string name, config cfg) : impl_(std::make_unique<impl>()) {
+  impl_->name = std::move(name);
+  impl_->cfg = std::move(cfg);
+  impl_->rt.service_name = impl_->name;
+}
+
+service::~service() = default;
+
+service& service::topic(std::string name, int partitions, int replication_factor) {
+  impl_->topics.push_back({std::move(name), partitions, replication_factor});
+  return *this;
+}
+
+service& service::consume(std::string topic, handler fn) {
+  impl_->rt.handlers[std::move(topic)] = std::move(fn);
+  return *this;
+}
+
+void service::stop() noexcept {
+  impl_->rt.stop_requested.store(true);
+}
+
+const std::string& service::name() const noexcept {
+  return impl_->name;
+}
+
+service_state service::state() const noexcept {
+  return impl_->state.load();
+}
+
+service_stats service::stats() const noexcept {
+  auto& c = impl_->rt.counters;
+  service_stats result;
+  result.records_handled = c.records_handled.load();
+  result.records_emitted = c.records_emitted.load();
+  result.handler_errors = c.handler_errors.load();
+  result.commits = c.commits.load();
+  result.assigned_partitions = c.assigned_partitions.load();
+  result.paused_partitions = c.paused_partitions.load();
+  result.pauses = c.pauses.load();
+  return result;
+}
+
+expected<void> service::run(bool handle_signals) {
+  return impl_->run(handle_signals);
+}
+
+expected<void> service::impl::run(bool handle_signals) {
+  transition(service_state::starting);
+  signal_scope signals{handle_signals};
+  if (auto valid = cfg.validate(); !valid)
+    return fail(valid.error_value());
+  if (rt.handlers.empty())
+    return fail(error{errc::invalid_config, "service '" + name + "' consumes no topic"});
+  rt.dead_letter_topic = cfg.dead_letter_topic().empty() ? name + "-dlq"
+                                                         : cfg.dead_letter_topic();
+  auto needed = topics;
+  needed.push_back({rt.dead_letter_topic, 0, -1});
+  // The in-process mock cluster, if asked for, lives exactly as long as this run. It has
+  // no admin API, so the topics are created through its own interface.
+  std::optional<testing::mock_cluster> mock;
+  if (cfg.mock_brokers() > 0) {
+    mock.emplace(cfg.mock_brokers());
+    cfg.set("bootstrap.servers", mock->bootstrap());
+    for (auto& spec : needed)
+      mock->create_topic(spec.name, std::max(spec.partitions, 1));
+    logger().warn("using an in-process mock cluster: not durable, no transactions");
+  }
+  if (!cfg.get("bootstrap.servers"))
+    return fail(error{errc::invalid_config,
+                      "bootstrap.servers is not set (use -X bootstrap.servers=HOST:PORT or "
+                      "EDDY_KAFKA_BOOTSTRAP_SERVERS)"});
+  if (!cfg.get("group.id") && !cfg.get("consumer.group.id"))
+    cfg.set("consumer.group.id", name);
+  rt.credit_window = cfg.credit_window();
+  rt.batch_max_records = std::min(cfg.batch_max_records(), cfg.credit_window());
+  rt.commit_interval = cfg.commit_interval();
+  rt.shutdown_timeout = cfg.shutdown_timeout();
+
+  auto producer_conf = internal::make_conf(cfg, client_kind::producer);
+  if (!producer_conf)
+    return fail(producer_conf.error_value());
+  detail::sink out{**producer_conf};
+  if (!out.producer())
+    return fail(error{errc::invalid_config, "cannot create producer: " + out.creation_error()});
+  rt.out = &out;
+  out.start();
+  if (auto up = internal::wait_for_cluster(*out.producer(), cfg.startup_timeout()); !up)
+    return fail(error{up.error_value().code, "bootstrap.servers="
+                                               + *cfg.get("bootstrap.servers") + ": "
+                                               + up.error_value().message});
+  if (auto created = internal::ensure_topics(*out.producer(), needed, cfg.startup_timeout());
+      !created)
+    return fail(created.error_value());
+  std::vector<std::string> subscription;
+  for (auto& [topic, fn] : rt.handlers) {
+    if (auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
+        !count)
+      return fail(error{errc::topic_error, "consumed topic '" + topic
+                                             + "' is not available: "
+                                             + count.error_value().message
+                                             + " (declare it with service::topic())"});
+    subscription.push_back(topic);
+  }
+
+  auto consumer_conf = internal::make_conf(cfg, client_kind::consumer);
+  if (!consumer_conf)
+    return fail(consumer_conf.error_value());
+  detail::source src{rt};
+  std::string reason;
+  (*consumer_conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(&src), reason);
+  auto consumer = internal::make_consumer(**consumer_conf);
+  if (!consumer)
+    return fail(consumer.error_value());
+  src.attach(consumer->get());
+  if (auto err = (*consumer)->subscribe(subscription); err != RdKafka::ERR_NO_ERROR)
+    return fail(error{errc::kafka_error, "subscribe: " + RdKafka::err2str(err)});
+
+  expected<void> outcome;
+  {
+    caf::actor_system_config caf_cfg;
+    caf_cfg.set("scheduler.max-threads", cfg.scheduler_threads());
+    caf_cfg.set("logger.console", caf::atom("none"));
+    caf::actor_system system{caf_cfg};
+    transition(service_state::running);
+    auto poller = system.spawn([&](caf::blocking_actor* self) {
+      outcome = src.run(self);
+    });
+    system.await_all_actors_done();
+    (void) poller;
+  }
+  transition(service_state::stopping);
+  if (!out.flush(static_cast<int>(rt.shutdown_timeout.count())))
+    logger().warn("stop: producer queue not empty after {} ms", rt.shutdown_timeout.count());
+  rt.out = nullptr;
+  if (!outcome)
+    return fail(outcome.error_value());
+  transition(service_state::stopped);
+  return {};
+}
+
+int service::main(int argc, const char* const* argv, std::string name,
+                  const std::function<void(service&, const config&)>& setup) {
+  auto cfg = config::from_command_line(argc, argv);
+  if (!cfg) {
+    std::cerr << argv[0] << ": " << cfg.error_value().message << "\n";
+    return 2;
+  }
+  if (cfg->help_requested()) {
+    std::cout << config::usage(argv[0]);
+    return 0;
+  }
+  service svc{std::move(name), *cfg};
+  try {
+    setup(svc, *cfg);
+  } catch (const std::exception& e) {
+    std::cerr << argv[0] << ": " << e.what() << "\n";
+    return 2;
+  }
+  auto outcome = svc.run(true);
+  if (outcome)
+    return 0;
+  std::cerr << argv[0] << ": " << outcome.error_value().what() << "\n";
+  return outcome.error_value().code == errc::invalid_config ? 2 : 1;
+}
+
+} // namespace eddy

@@ -1,0 +1,79 @@
+#include "sink.hpp"
+
+#include <chrono>
+
+#include <eddy/log.hpp>
+
+namespace eddy::detail {
+
+sink::sink(RdKafka::Conf& conf) {
+  std::string reason;
+  conf.set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), reason);
+  producer_.reset(RdKafka::Producer::create(&conf, reason));
+  if (!producer_)
+    creation_error_ = reason;
+}
+
+sink::~sink() {
+  running_ = false;
+  if (poller_.joinable())
+    poller_.join();
+}
+
+void sink::start() {
+  running_ = true;
+  poller_ = std::thread{[this] {
+    while (running_.load())
+      producer_->poll(50);
+  }};
+}
+
+void sink::produce(const std::string& topic, std::string_view key, std::string_view value,
+                   const std::vector<header>& headers, partition_progress::ticket* owner) {
+  if (owner)
+    partition_progress::hold(owner);
+  while (true) {
+    RdKafka::Headers* kafka_headers = nullptr;
+    if (!headers.empty()) {
+      kafka_headers = RdKafka::Headers::create();
+      for (auto& [name, bytes] : headers)
+        kafka_headers->add(name, bytes.data(), bytes.size());
+    }
+    auto err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                                  const_cast<char*>(value.data()), value.size(), key.data(),
+                                  key.size(), 0, kafka_headers, owner);
+    if (err == RdKafka::ERR_NO_ERROR)
+      return;
+    delete kafka_headers; // not taken over on failure
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      // The poller thread frees room as deliveries complete.
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      continue;
+    }
+    failed_.fetch_add(1);
+    logger().error("produce failed topic={} error=\"{}\"", topic, RdKafka::err2str(err));
+    if (owner)
+      partition_progress::release(owner, "produce to '" + topic + "': " + RdKafka::err2str(err));
+    return;
+  }
+}
+
+bool sink::flush(int timeout_ms) {
+  return producer_->flush(timeout_ms) == RdKafka::ERR_NO_ERROR;
+}
+
+void sink::dr_cb(RdKafka::Message& message) {
+  auto* owner = static_cast<partition_progress::ticket*>(message.msg_opaque());
+  if (message.err() == RdKafka::ERR_NO_ERROR) {
+    if (owner)
+      partition_progress::release(owner);
+    return;
+  }
+  failed_.fetch_add(1);
+  logger().error("delivery failed topic={} error=\"{}\"", message.topic_name(), message.errstr());
+  if (owner)
+    partition_progress::release(owner, "delivery to '" + message.topic_name()
+                                         + "' failed: " + message.errstr());
+}
+
+} // namespace eddy::detail

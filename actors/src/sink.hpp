@@ -1,0 +1,56 @@
+#pragma once
+
+// The producing side of a service (internal to the runtime): one idempotent librdkafka
+// producer shared by all partition tasks, a thread that serves its delivery reports, and
+// the link from each delivery back to the batch ticket that emitted it.
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <eddy/record.hpp>
+
+#include "partition_progress.hpp"
+
+namespace eddy::detail {
+
+class sink : private RdKafka::DeliveryReportCb {
+public:
+  /// Takes the producer configuration (a delivery callback is added) and creates the
+  /// producer; check `producer()` for null and `creation_error()` afterwards.
+  explicit sink(RdKafka::Conf& conf);
+  ~sink() override;
+
+  /// The underlying producer, or null if creation failed.
+  RdKafka::Producer* producer() noexcept { return producer_.get(); }
+  const std::string& creation_error() const noexcept { return creation_error_; }
+
+  /// Starts the thread that serves delivery reports.
+  void start();
+
+  /// Produces asynchronously; `owner` (may be null) is held until the delivery report.
+  /// Waits while the local queue is full.
+  void produce(const std::string& topic, std::string_view key, std::string_view value,
+               const std::vector<header>& headers, partition_progress::ticket* owner);
+
+  /// Waits up to `timeout_ms` for every queued record to be delivered; false on timeout.
+  bool flush(int timeout_ms);
+
+  /// Records whose delivery failed since start.
+  std::int64_t failed_deliveries() const noexcept { return failed_.load(); }
+
+private:
+  void dr_cb(RdKafka::Message& message) override;
+
+  std::unique_ptr<RdKafka::Producer> producer_;
+  std::string creation_error_;
+  std::thread poller_;
+  std::atomic<bool> running_{false};
+  std::atomic<std::int64_t> failed_{0};
+};
+
+} // namespace eddy::detail

@@ -1,0 +1,312 @@
+#include "source.hpp"
+
+#include <thread>
+
+#include <librdkafka/rdkafka.h>
+
+#include <eddy/log.hpp>
+
+#include "partition_task.hpp"
+
+namespace eddy::detail {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+
+/// Owns the TopicPartition objects of a list built for a librdkafka call.
+struct partition_list {
+  std::vector<RdKafka::TopicPartition*> items;
+  ~partition_list() { RdKafka::TopicPartition::destroy(items); }
+};
+
+} // namespace
+
+expected<void> source::run(caf::blocking_actor* self) {
+  self_ = self;
+  bool stopping = false;
+  auto next_control = clock::now();
+  auto next_commit = clock::now() + rt_.commit_interval;
+  int consecutive_errors = 0;
+  while (!stopping) {
+    auto now = clock::now();
+    if (now >= next_control) {
+      // Control tick: mailbox, stop requests, latency flush, credit, periodic commit.
+      self->receive(
+        [&](stop_atom) { stopping = true; },
+        [&](caf::exit_msg&) { stopping = true; },
+        caf::others >> [](caf::message_view&) -> caf::result<caf::message> {
+          return caf::sec::unexpected_message;
+        },
+        caf::after(std::chrono::milliseconds{0}) >> [] {});
+      if (rt_.stop_requested.load() || signal_stop_requested.load() || failure())
+        stopping = true;
+      dispatch_all();
+      apply_credit();
+      if (now >= next_commit && now >= commit_hold_until_) {
+        commit_all(false);
+        next_commit = now + rt_.commit_interval;
+      }
+      next_control = now + std::chrono::milliseconds{5};
+      if (stopping)
+        break;
+    }
+    std::unique_ptr<RdKafka::Message> message{consumer_->consume(pending_records_ > 0 ? 0 : 20)};
+    switch (message->err()) {
+      case RdKafka::ERR_NO_ERROR:
+        consecutive_errors = 0;
+        if (auto* p = lookup(*message))
+          append(*p, *message);
+        break;
+      case RdKafka::ERR__TIMED_OUT:
+      case RdKafka::ERR__PARTITION_EOF:
+        dispatch_all();
+        break;
+      default:
+        if (++consecutive_errors <= 5 || consecutive_errors % 1000 == 0)
+          logger().warn("consume error service={} error=\"{}\"", rt_.service_name,
+                        message->errstr());
+        break;
+    }
+  }
+  logger().info("stopping service={} reason={}", rt_.service_name,
+                failure() ? "delivery failure" : "stop requested");
+  dispatch_all();
+  auto everything = all_partitions();
+  for (auto* p : everything)
+    set_paused(*p, true);
+  if (!drain(everything))
+    logger().warn("stop: in-flight records not finished within {} ms service={}",
+                  rt_.shutdown_timeout.count(), rt_.service_name);
+  rt_.out->flush(static_cast<int>(rt_.shutdown_timeout.count()));
+  commit_all(true);
+  // close() revokes the remaining partitions through rebalance_cb, which stops the tasks.
+  consumer_->close();
+  for (auto& [key, p] : partitions_)
+    caf::anon_send_exit(p.task, caf::exit_reason::user_shutdown);
+  partitions_.clear();
+  index_.clear();
+  if (auto* reason = failure())
+    return error{errc::delivery_failed, reason};
+  return {};
+}
+
+const char* source::failure() const {
+  if (!failure_.empty())
+    return failure_.c_str();
+  for (auto& [key, p] : partitions_)
+    if (p.progress->failed()) {
+      const_cast<source*>(this)->failure_ = key.first + "[" + std::to_string(key.second)
+                                            + "]: " + p.progress->failure_reason();
+      return failure_.c_str();
+    }
+  return nullptr;
+}
+
+source::assigned_partition* source::lookup(RdKafka::Message& message) {
+  auto* raw = message.c_ptr();
+  auto index_key = std::make_pair(static_cast<const void*>(raw->rkt), raw->partition);
+  if (auto i = index_.find(index_key); i != index_.end())
+    return i->second;
+  auto i = partitions_.find({message.topic_name(), message.partition()});
+  if (i == partitions_.end())
+    return nullptr; // a late record of a partition revoked meanwhile
+  index_.emplace(index_key, &i->second);
+  return &i->second;
+}
+
+void source::append(assigned_partition& p, RdKafka::Message& message) {
+  auto* raw = message.c_ptr();
+  record r;
+  r.topic = p.topic;
+  r.partition = p.partition;
+  r.offset = raw->offset;
+  r.timestamp_ms = message.timestamp().timestamp;
+  if (raw->key)
+    r.key.assign(static_cast<const char*>(raw->key), raw->key_len);
+  if (raw->payload)
+    r.value.assign(static_cast<const char*>(raw->payload), raw->len);
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(raw, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size)
+                       == RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i)
+      r.headers.emplace_back(name, value ? std::string{static_cast<const char*>(value), size}
+                                         : std::string{});
+  }
+  p.pending.push_back(std::move(r));
+  ++pending_records_;
+  if (static_cast<std::int64_t>(p.pending.size()) >= rt_.batch_max_records)
+    dispatch(p);
+}
+
+void source::dispatch(assigned_partition& p) {
+  if (p.pending.empty())
+    return;
+  auto n = static_cast<std::int64_t>(p.pending.size());
+  pending_records_ -= p.pending.size();
+  p.progress->add_in_flight(n);
+  self_->send(p.task, record_batch{std::move(p.pending)});
+  p.pending = {};
+  p.pending.reserve(static_cast<std::size_t>(std::min<std::int64_t>(rt_.batch_max_records, 1024)));
+  if (!p.paused && p.progress->in_flight() >= rt_.credit_window)
+    set_paused(p, true);
+}
+
+void source::dispatch_all() {
+  if (pending_records_ == 0)
+    return;
+  for (auto& [key, p] : partitions_)
+    dispatch(p);
+}
+
+void source::apply_credit() {
+  // Resume at half the window so a partition does not flap between paused and running.
+  for (auto& [key, p] : partitions_)
+    if (p.paused && p.progress->in_flight() <= rt_.credit_window / 2)
+      set_paused(p, false);
+}
+
+void source::set_paused(assigned_partition& p, bool paused) {
+  if (p.paused == paused)
+    return;
+  partition_list list;
+  list.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
+  auto err = paused ? consumer_->pause(list.items) : consumer_->resume(list.items);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    logger().warn("{} failed topic={} partition={} error=\"{}\"", paused ? "pause" : "resume",
+                  p.topic, p.partition, RdKafka::err2str(err));
+    return;
+  }
+  p.paused = paused;
+  rt_.counters.paused_partitions.fetch_add(paused ? 1 : -1);
+  if (paused)
+    rt_.counters.pauses.fetch_add(1);
+}
+
+void source::commit(const std::vector<assigned_partition*>& which, bool sync) {
+  partition_list list;
+  std::vector<std::pair<assigned_partition*, std::int64_t>> advanced;
+  for (auto* p : which) {
+    auto offset = p->progress->committable();
+    if (offset > p->committed) {
+      list.items.push_back(RdKafka::TopicPartition::create(p->topic, p->partition, offset));
+      advanced.emplace_back(p, offset);
+    }
+  }
+  if (list.items.empty())
+    return;
+  auto err = sync ? consumer_->commitSync(list.items) : consumer_->commitAsync(list.items);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    logger().warn("commit failed service={} error=\"{}\"", rt_.service_name, RdKafka::err2str(err));
+    return;
+  }
+  for (auto& [p, offset] : advanced)
+    p->committed = offset;
+  rt_.counters.commits.fetch_add(1);
+}
+
+void source::commit_all(bool sync) {
+  commit(all_partitions(), sync);
+}
+
+bool source::drain(const std::vector<assigned_partition*>& which) {
+  auto deadline = clock::now() + rt_.shutdown_timeout;
+  while (true) {
+    bool idle = true;
+    for (auto* p : which)
+      if (p->progress->in_flight() > 0 && !p->progress->failed())
+        idle = false;
+    if (idle)
+      return true;
+    if (clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  }
+}
+
+std::vector<source::assigned_partition*> source::all_partitions() {
+  std::vector<assigned_partition*> result;
+  for (auto& [key, p] : partitions_)
+    result.push_back(&p);
+  return result;
+}
+
+void source::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                          std::vector<RdKafka::TopicPartition*>& partitions) {
+  bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+  if (cooperative)
+    commit_hold_until_ = clock::now() + std::chrono::seconds{6};
+  RdKafka::Error* failure = nullptr;
+  if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+    on_assign(partitions);
+    if (cooperative)
+      failure = consumer->incremental_assign(partitions);
+    else
+      consumer->assign(partitions);
+    // librdkafka keeps a partition's pause state across revoke and reassign: clear it.
+    consumer->resume(partitions);
+  } else {
+    on_revoke(partitions);
+    if (cooperative)
+      failure = consumer->incremental_unassign(partitions);
+    else
+      consumer->unassign();
+  }
+  if (failure) {
+    logger().error("rebalance failed service={} error=\"{}\"", rt_.service_name, failure->str());
+    delete failure;
+  }
+}
+
+void source::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
+  for (auto* tp : partitions) {
+    auto handler_it = rt_.handlers.find(tp->topic());
+    if (handler_it == rt_.handlers.end())
+      continue;
+    assigned_partition p;
+    p.topic = tp->topic();
+    p.partition = tp->partition();
+    p.progress = std::make_shared<partition_progress>();
+    p.task = self_->spawn(partition_task, &rt_, p.progress, &handler_it->second);
+    partitions_.emplace(partition_key{p.topic, p.partition}, std::move(p));
+  }
+  index_.clear();
+  rt_.counters.assigned_partitions.store(static_cast<std::int64_t>(partitions_.size()));
+  logger().info("partitions assigned service={} count={} total={}", rt_.service_name,
+                partitions.size(), partitions_.size());
+}
+
+void source::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
+  bool lost = consumer_->assignment_lost();
+  std::vector<assigned_partition*> revoked;
+  for (auto* tp : partitions)
+    if (auto i = partitions_.find({tp->topic(), tp->partition()}); i != partitions_.end())
+      revoked.push_back(&i->second);
+  for (auto* p : revoked)
+    dispatch(*p);
+  if (!lost) {
+    // Finish what the tasks hold, then commit it, so the next owner starts right after.
+    if (!drain(revoked))
+      logger().warn("revoke: in-flight records not finished within {} ms service={}",
+                    rt_.shutdown_timeout.count(), rt_.service_name);
+    commit(revoked, true);
+  }
+  for (auto* p : revoked) {
+    if (p->paused)
+      rt_.counters.paused_partitions.fetch_sub(1);
+    caf::anon_send_exit(p->task, caf::exit_reason::user_shutdown);
+    partitions_.erase({p->topic, p->partition});
+  }
+  index_.clear();
+  rt_.counters.assigned_partitions.store(static_cast<std::int64_t>(partitions_.size()));
+  logger().info("partitions revoked service={} count={} lost={} total={}", rt_.service_name,
+                partitions.size(), lost, partitions_.size());
+}
+
+} // namespace eddy::detail

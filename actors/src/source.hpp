@@ -1,0 +1,82 @@
+#pragma once
+
+// The source (internal to the runtime): the consumer-group member. Its poll loop runs on
+// a thread of its own (a blocking actor), never on a CAF scheduler thread. On assignment it
+// spawns one partition task per partition; it batches records per partition, pauses a
+// partition whose task is out of credit and resumes it when credit returns, commits the
+// offsets of completed work, and on revocation or stop drains the tasks before committing.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/all.hpp>
+#include <librdkafka/rdkafkacpp.h>
+
+#include <eddy/error.hpp>
+
+#include "partition_progress.hpp"
+#include "runtime.hpp"
+
+namespace eddy::detail {
+
+class source : public RdKafka::RebalanceCb {
+public:
+  explicit source(runtime& rt) : rt_(rt) {}
+
+  /// The consumer this source drives; must be set before `run`.
+  void attach(RdKafka::KafkaConsumer* consumer) noexcept { consumer_ = consumer; }
+
+  /// The poll loop; returns when a stop is requested or a delivery failed, after a graceful
+  /// drain, final commit and consumer close. Runs on `self`'s own thread.
+  expected<void> run(caf::blocking_actor* self);
+
+  void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
+                    std::vector<RdKafka::TopicPartition*>& partitions) override;
+
+private:
+  struct assigned_partition {
+    std::string topic;
+    std::int32_t partition = 0;
+    caf::actor task;
+    std::shared_ptr<partition_progress> progress;
+    std::vector<record> pending;
+    std::int64_t committed = -1;
+    bool paused = false;
+  };
+  using partition_key = std::pair<std::string, std::int32_t>;
+
+  assigned_partition* lookup(RdKafka::Message& message);
+  void append(assigned_partition& p, RdKafka::Message& message);
+  void dispatch(assigned_partition& p);
+  void dispatch_all();
+  void apply_credit();
+  void set_paused(assigned_partition& p, bool paused);
+  void commit(const std::vector<assigned_partition*>& which, bool sync);
+  void commit_all(bool sync);
+  bool drain(const std::vector<assigned_partition*>& which);
+  void on_assign(std::vector<RdKafka::TopicPartition*>& partitions);
+  void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
+  std::vector<assigned_partition*> all_partitions();
+  const char* failure() const;
+
+  runtime& rt_;
+  RdKafka::KafkaConsumer* consumer_ = nullptr;
+  caf::blocking_actor* self_ = nullptr;
+  std::map<partition_key, assigned_partition> partitions_;
+  /// Last (topic handle, partition) → entry, so the per-record lookup avoids strings.
+  std::map<std::pair<const void*, std::int32_t>, assigned_partition*> index_;
+  std::size_t pending_records_ = 0;
+  /// Periodic commits wait until then after any cooperative rebalance callback (a second
+  /// join round usually follows within a heartbeat interval): librdkafka 2.0.2 treats a
+  /// commit that races that second join (ILLEGAL_GENERATION) as a lost assignment, which
+  /// costs duplicates (librdkafka#4059, fixed upstream after 2.0.2). Commits made inside
+  /// the revocation callback itself are safe and still happen.
+  std::chrono::steady_clock::time_point commit_hold_until_{};
+  std::string failure_;
+};
+
+} // namespace eddy::detail
