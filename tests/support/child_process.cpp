@@ -1,0 +1,82 @@
+#include "child_process.hpp"
+
+#include <csignal>
+#include <filesystem>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace eddy::test {
+
+child_process::child_process(const std::string& program, const std::vector<std::string>& args) {
+  std::string path = (std::filesystem::temp_directory_path() / "eddy-child-XXXXXX").string();
+  int fd = mkstemp(path.data());
+  if (fd < 0)
+    throw std::runtime_error{"mkstemp failed"};
+  output_path_ = path;
+  pid_ = fork();
+  if (pid_ < 0)
+    throw std::runtime_error{"fork failed"};
+  if (pid_ == 0) {
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(program.c_str()));
+    for (auto& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    _exit(127);
+  }
+  close(fd);
+}
+
+child_process::~child_process() {
+  if (!exited_ && pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::remove(output_path_.c_str());
+}
+
+std::optional<int> child_process::wait(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exited_ = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  }
+}
+
+void child_process::signal(int signal) {
+  kill(pid_, signal);
+}
+
+long child_process::peak_rss_kib() const {
+  std::ifstream status{"/proc/" + std::to_string(pid_) + "/status"};
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0)
+      return std::stol(line.substr(6));
+  return -1;
+}
+
+std::string child_process::output() const {
+  std::ifstream in{output_path_};
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+} // namespace eddy::test

@@ -1,0 +1,39 @@
+#pragma once
+
+// Runs a program as a child process for tests that check exit codes, timing, signals and
+// memory of a whole service process.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace eddy::test {
+
+class child_process {
+public:
+  /// Starts `program` with `args`; its stderr (and stdout) go to a temporary file.
+  child_process(const std::string& program, const std::vector<std::string>& args);
+  ~child_process();
+
+  /// Waits up to `timeout` for the exit; returns the exit code, or nullopt on timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+
+  /// Sends `signal` to the child.
+  void signal(int signal);
+
+  /// Peak resident set size of the child so far, in KiB (VmHWM), or -1 once it exited.
+  long peak_rss_kib() const;
+
+  /// Everything the child wrote to stdout and stderr so far.
+  std::string output() const;
+
+private:
+  pid_t pid_ = -1;
+  std::string output_path_;
+  bool exited_ = false;
+};
+
+} // namespace eddy::test

@@ -1,0 +1,116 @@
+// Unit tests of eddy::config: sources, precedence, and errors that name the bad key.
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include <unistd.h>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include <eddy/config.hpp>
+
+namespace {
+
+std::string write_temp_file(const std::string& text) {
+  std::string path = (std::filesystem::temp_directory_path() / "eddy-config-XXXXXX").string();
+  int fd = mkstemp(path.data());
+  REQUIRE(fd >= 0);
+  std::ofstream{path} << text;
+  close(fd);
+  return path;
+}
+
+} // namespace
+
+TEST_CASE("command line values win over config files, which win over the environment") {
+  setenv("EDDY_KAFKA_CLIENT_ID", "from-env", 1);
+  setenv("EDDY_COMMIT_INTERVAL_MS", "250", 1);
+  auto file = write_temp_file("# comment\nclient.id = from-file\nlinger.ms=7\n");
+  const char* argv[] = {"svc", "--config", file.c_str(), "-X", "linger.ms=9"};
+  auto cfg = eddy::config::from_command_line(5, argv);
+  std::remove(file.c_str());
+  unsetenv("EDDY_KAFKA_CLIENT_ID");
+  unsetenv("EDDY_COMMIT_INTERVAL_MS");
+  REQUIRE(cfg);
+  CHECK(cfg->get("client.id") == "from-file");
+  CHECK(cfg->get("linger.ms") == "9");
+  CHECK(cfg->commit_interval() == std::chrono::milliseconds{250});
+  CHECK(cfg->validate());
+}
+
+TEST_CASE("an unknown librdkafka property fails validation naming the property") {
+  eddy::config cfg;
+  cfg.set("bootstrap.servers", "127.0.0.1:9092").set("no.such.property", "1");
+  auto valid = cfg.validate();
+  REQUIRE_FALSE(valid);
+  CHECK(valid.error_value().code == eddy::errc::invalid_config);
+  CHECK(valid.error_value().message.find("no.such.property") != std::string::npos);
+}
+
+TEST_CASE("an invalid librdkafka value fails validation naming the property") {
+  eddy::config cfg;
+  cfg.set("acks", "sometimes");
+  auto valid = cfg.validate();
+  REQUIRE_FALSE(valid);
+  CHECK(valid.error_value().message.find("'acks'") != std::string::npos);
+}
+
+TEST_CASE("unknown and malformed Eddy settings fail validation") {
+  eddy::config unknown;
+  unknown.set("eddy.credit.windw", "5");
+  REQUIRE_FALSE(unknown.validate());
+  CHECK(unknown.validate().error_value().message.find("eddy.credit.windw") != std::string::npos);
+
+  eddy::config malformed;
+  malformed.set("eddy.credit.window", "0");
+  REQUIRE_FALSE(malformed.validate());
+  CHECK(malformed.validate().error_value().message.find(">= 1") != std::string::npos);
+}
+
+TEST_CASE("client prefixes route a property to one client and app keys to none") {
+  eddy::config cfg;
+  cfg.set("client.id", "both").set("consumer.fetch.min.bytes", "10")
+    .set("producer.linger.ms", "3").set("app.input", "orders");
+  auto consumer = cfg.kafka_properties(eddy::client_kind::consumer);
+  auto producer = cfg.kafka_properties(eddy::client_kind::producer);
+  CHECK(consumer.at("client.id") == "both");
+  CHECK(consumer.at("fetch.min.bytes") == "10");
+  CHECK(consumer.count("linger.ms") == 0);
+  CHECK(producer.at("linger.ms") == "3");
+  CHECK(producer.count("app.input") == 0);
+  CHECK(cfg.validate());
+}
+
+TEST_CASE("bad command lines and files are reported with the culprit") {
+  const char* unknown_arg[] = {"svc", "--frobnicate"};
+  auto a = eddy::config::from_command_line(2, unknown_arg);
+  REQUIRE_FALSE(a);
+  CHECK(a.error_value().message.find("--frobnicate") != std::string::npos);
+
+  const char* missing_file[] = {"svc", "--config", "does-not-exist.properties"};
+  auto b = eddy::config::from_command_line(3, missing_file);
+  REQUIRE_FALSE(b);
+  CHECK(b.error_value().message.find("does-not-exist.properties") != std::string::npos);
+
+  auto file = write_temp_file("ok=1\nthis line has no equals sign\n");
+  eddy::config cfg;
+  auto loaded = cfg.load_file(file);
+  std::remove(file.c_str());
+  REQUIRE_FALSE(loaded);
+  CHECK(loaded.error_value().message.find(":2:") != std::string::npos);
+}
+
+TEST_CASE("defaults apply when a setting is absent") {
+  eddy::config cfg;
+  CHECK(cfg.credit_window() == 10000);
+  CHECK(cfg.mock_brokers() == 0);
+  CHECK(cfg.dead_letter_topic().empty());
+  const char* help[] = {"svc", "--help"};
+  auto parsed = eddy::config::from_command_line(2, help);
+  REQUIRE(parsed);
+  CHECK(parsed->help_requested());
+  CHECK(eddy::config::usage("svc").find("eddy.credit.window") != std::string::npos);
+}

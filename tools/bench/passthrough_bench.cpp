@@ -1,0 +1,186 @@
+// Passthrough benchmark: how close an Eddy service comes to a plain librdkafka
+// consume→produce loop on the same broker, data and client settings, in one run.
+//
+//   bench-passthrough [--records N] [--partitions P] [--value-bytes B]
+//
+// Reads the broker from EDDY_KAFKA_BOOTSTRAP_SERVERS (tools/dev bench passthrough sets it).
+// Each side is timed from its first consumed record to the last output acknowledged by
+// the broker, so group join time is not counted. Last line:
+//   passthrough: eddy=<records/s> raw=<records/s> ratio=<eddy/raw>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <eddy/internal/kafka.hpp>
+#include <eddy/service.hpp>
+
+#include "kafka_fixture.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+struct options {
+  std::int64_t records = 1000000;
+  int partitions = 4;
+  std::size_t value_bytes = 100;
+};
+
+options parse(int argc, char** argv) {
+  options result;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::cerr << arg << " needs a value\n";
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--records")
+      result.records = std::stoll(value());
+    else if (arg == "--partitions")
+      result.partitions = std::stoi(value());
+    else if (arg == "--value-bytes")
+      result.value_bytes = std::stoul(value());
+    else {
+      std::cerr << "usage: bench-passthrough [--records N] [--partitions P] [--value-bytes B]\n";
+      std::exit(arg == "--help" ? 0 : 2);
+    }
+  }
+  return result;
+}
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+/// The baseline: one thread, consume → produce, with Eddy's default client settings
+/// (idempotent producer, acks=all, linger 5 ms, offsets committed every second).
+double raw_loop(const std::string& bootstrap, const std::string& in, const std::string& out,
+                const options& opt) {
+  struct counter : RdKafka::DeliveryReportCb {
+    std::atomic<std::int64_t> delivered{0};
+    void dr_cb(RdKafka::Message& m) override {
+      if (m.err() == RdKafka::ERR_NO_ERROR)
+        ++delivered;
+    }
+  } report;
+  eddy::config cfg;
+  cfg.set("bootstrap.servers", bootstrap).set("group.id", eddy::test::unique_name("bench-raw"));
+  auto pconf = eddy::internal::make_conf(cfg, eddy::client_kind::producer);
+  auto cconf = eddy::internal::make_conf(cfg, eddy::client_kind::consumer);
+  std::string reason;
+  (*pconf)->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&report), reason);
+  auto producer = eddy::internal::make_producer(**pconf);
+  auto consumer = eddy::internal::make_consumer(**cconf);
+  if (!producer || !consumer) {
+    std::cerr << "cannot create clients\n";
+    std::exit(1);
+  }
+  (*consumer)->subscribe({in});
+  std::int64_t consumed = 0;
+  clock_type::time_point start;
+  auto next_commit = clock_type::now();
+  while (report.delivered < opt.records) {
+    std::unique_ptr<RdKafka::Message> m{(*consumer)->consume(consumed < opt.records ? 100 : 1)};
+    if (m->err() == RdKafka::ERR_NO_ERROR) {
+      if (consumed++ == 0)
+        start = clock_type::now();
+      while ((*producer)->produce(out, RdKafka::Topic::PARTITION_UA,
+                                  RdKafka::Producer::RK_MSG_COPY, m->payload(), m->len(),
+                                  m->key_pointer(), m->key_len(), 0, nullptr, nullptr)
+             == RdKafka::ERR__QUEUE_FULL)
+        (*producer)->poll(1);
+    }
+    (*producer)->poll(0);
+    if (clock_type::now() >= next_commit) {
+      (*consumer)->commitAsync();
+      next_commit = clock_type::now() + std::chrono::seconds{1};
+    }
+  }
+  double elapsed = seconds_since(start);
+  (*consumer)->commitSync();
+  (*consumer)->close();
+  return static_cast<double>(opt.records) / elapsed;
+}
+
+/// Sum of the high watermarks of `topic`: how many records it holds.
+std::int64_t records_in(RdKafka::Handle& handle, const std::string& topic, int partitions) {
+  std::int64_t total = 0;
+  for (int p = 0; p < partitions; ++p) {
+    int64_t low = 0, high = 0;
+    if (handle.query_watermark_offsets(topic, p, &low, &high, 5000) == RdKafka::ERR_NO_ERROR)
+      total += high;
+  }
+  return total;
+}
+
+/// The contender: an Eddy service that decodes each record, calls a handler, emits it.
+double eddy_service(const std::string& bootstrap, const std::string& in, const std::string& out,
+                    const options& opt) {
+  eddy::config cfg;
+  cfg.set("bootstrap.servers", bootstrap).set("group.id", eddy::test::unique_name("bench-eddy"));
+  eddy::service svc{"bench-passthrough", cfg};
+  svc.topic(out, opt.partitions);
+  std::atomic<bool> started{false};
+  clock_type::time_point start;
+  svc.consume(in, [&](const eddy::record& r, eddy::context& ctx) {
+    if (!started.load(std::memory_order_relaxed) && !started.exchange(true))
+      start = clock_type::now();
+    ctx.emit(out, r.key, r.value);
+  });
+  eddy::test::service_thread running{svc};
+  eddy::config watcher_cfg;
+  watcher_cfg.set("bootstrap.servers", bootstrap);
+  auto wconf = eddy::internal::make_conf(watcher_cfg, eddy::client_kind::producer);
+  auto watcher = eddy::internal::make_producer(**wconf);
+  eddy::test::eventually([&] { return svc.stats().records_handled >= opt.records; },
+                         std::chrono::minutes{10});
+  eddy::test::eventually([&] { return records_in(**watcher, out, opt.partitions) >= opt.records; },
+                         std::chrono::minutes{1});
+  double elapsed = seconds_since(start);
+  if (!running.stop_and_join())
+    std::cerr << "eddy service stopped with an error\n";
+  return static_cast<double>(opt.records) / elapsed;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto opt = parse(argc, argv);
+  std::string bootstrap;
+  try {
+    bootstrap = eddy::test::broker_bootstrap();
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  auto in = eddy::test::unique_name("bench-in");
+  eddy::test::create_topic(bootstrap, in, opt.partitions);
+  eddy::test::create_topic(bootstrap, in + "-raw-out", opt.partitions);
+  std::string payload(opt.value_bytes, 'v');
+  auto preload_start = clock_type::now();
+  std::printf("preloading %lld records of %zu bytes into %d partitions...\n",
+              static_cast<long long>(opt.records), opt.value_bytes, opt.partitions);
+  std::fflush(stdout);
+  eddy::test::produce(bootstrap, in, opt.records,
+                      [](std::int64_t i) { return "key-" + std::to_string(i % 10000); },
+                      [&](std::int64_t) { return payload; });
+  std::printf("preload: %.0f records/s\n", opt.records / seconds_since(preload_start));
+  std::fflush(stdout);
+  double raw = raw_loop(bootstrap, in, in + "-raw-out", opt);
+  std::printf("raw librdkafka consume->produce: %.0f records/s\n", raw);
+  std::fflush(stdout);
+  double eddy = eddy_service(bootstrap, in, in + "-eddy-out", opt);
+  std::printf("eddy service passthrough: %.0f records/s\n", eddy);
+  std::printf("passthrough: eddy=%.0f raw=%.0f ratio=%.2f\n", eddy, raw, eddy / raw);
+  return 0;
+}
