@@ -116,7 +116,20 @@ int main(int argc, char** argv) {
       opt.service, std::vector<std::string>{"-X", "bootstrap.servers=" + bootstrap, "-X",
                                             "app.input=" + in, "-X", "app.output=" + out, "-X",
                                             "group.id=" + in}));
-  std::cerr << "started " << opt.instances << " passthrough instance(s)\n";
+  std::cerr << "started " << opt.instances << " passthrough instance(s); waiting for the group\n";
+  // Latency should measure the pipeline, not the group join: wait until every instance
+  // has been through a rebalance, then let a cooperative second round settle.
+  auto joined = [&] {
+    for (auto& svc : services)
+      if (svc->output().find("partitions assigned") == std::string::npos)
+        return false;
+    return true;
+  };
+  if (!eddy::test::eventually(joined, 60s)) {
+    std::cerr << "the services did not join the group within 60 s:\n" << services[0]->output();
+    return 1;
+  }
+  std::this_thread::sleep_for(2s);
 
   std::atomic<std::int64_t> sent{0};
   std::thread producer{[&] {
