@@ -69,8 +69,11 @@ void sink::dr_cb(RdKafka::Message& message) {
       partition_progress::release(owner);
     return;
   }
-  failed_.fetch_add(1);
-  logger().error("delivery failed topic={} error=\"{}\"", message.topic_name(), message.errstr());
+  // The first failure already stops the service; a flood of the same line helps nobody.
+  auto failures = failed_.fetch_add(1) + 1;
+  if (failures <= 5 || failures % 1000 == 0)
+    logger().error("delivery failed topic={} error=\"{}\" failures={}", message.topic_name(),
+                   message.errstr(), failures);
   if (owner)
     partition_progress::release(owner, "delivery to '" + message.topic_name()
                                          + "' failed: " + message.errstr());

@@ -4,11 +4,53 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <eddy/log.hpp>
+
 namespace eddy::internal {
 
 namespace {
 
 using clock = std::chrono::steady_clock;
+
+/// Sends librdkafka's log lines and client errors through Eddy's structured log.
+class log_bridge : public RdKafka::EventCb {
+public:
+  void event_cb(RdKafka::Event& event) override {
+    switch (event.type()) {
+      case RdKafka::Event::EVENT_LOG:
+        logger().log(level_of(event.severity()), "librdkafka facility={} {}", event.fac(),
+                     event.str());
+        break;
+      case RdKafka::Event::EVENT_ERROR:
+        logger().log(event.fatal() ? spdlog::level::critical : spdlog::level::warn,
+                     "librdkafka error=\"{}\" {}", RdKafka::err2str(event.err()), event.str());
+        break;
+      default:
+        break;
+    }
+  }
+
+private:
+  static spdlog::level::level_enum level_of(RdKafka::Event::Severity severity) {
+    switch (severity) {
+      case RdKafka::Event::EVENT_SEVERITY_EMERG:
+      case RdKafka::Event::EVENT_SEVERITY_ALERT:
+      case RdKafka::Event::EVENT_SEVERITY_CRITICAL:
+        return spdlog::level::critical;
+      case RdKafka::Event::EVENT_SEVERITY_ERROR:
+        return spdlog::level::err;
+      case RdKafka::Event::EVENT_SEVERITY_WARNING:
+        return spdlog::level::warn;
+      case RdKafka::Event::EVENT_SEVERITY_NOTICE:
+      case RdKafka::Event::EVENT_SEVERITY_INFO:
+        return spdlog::level::info;
+      default:
+        return spdlog::level::debug;
+    }
+  }
+};
+
+log_bridge bridge;
 
 /// Eddy's defaults per client, applied before the user's properties so those win.
 std::vector<std::pair<std::string, std::string>> defaults(client_kind kind) {
@@ -40,6 +82,7 @@ expected<std::unique_ptr<RdKafka::Conf>> make_conf(const config& cfg, client_kin
     if (conf->set(key, value, reason) != RdKafka::Conf::CONF_OK)
       return error{errc::invalid_config,
                    "librdkafka property '" + key + "' = '" + value + "': " + reason};
+  conf->set("event_cb", static_cast<RdKafka::EventCb*>(&bridge), reason);
   return conf;
 }
 

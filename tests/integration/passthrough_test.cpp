@@ -186,3 +186,24 @@ TEST_CASE("a graceful stop commits and a restart resumes where the stop left off
   CHECK(check.duplicates == reprocessed);
   CHECK(eddy::test::committed_total(eddy::test::broker_bootstrap(), t.group, t.in, 4) == n);
 }
+
+TEST_CASE("a failed delivery stops the service with delivery_failed and commits nothing past it") {
+  topics t;
+  eddy::test::create_topic(eddy::test::broker_bootstrap(), t.in, 1);
+  eddy::test::produce(eddy::test::broker_bootstrap(), t.in, 10, key_of, value_of);
+  auto cfg = service_config(t);
+  cfg.set("producer.message.timeout.ms", "2000");
+  eddy::service svc{"passthrough-it", cfg};
+  // The broker does not auto-create topics, so every delivery to this one fails.
+  auto missing = eddy::test::unique_name("it-missing");
+  svc.consume(t.in, [missing](const eddy::record& r, eddy::context& ctx) {
+    ctx.emit(missing, r.key, r.value);
+  });
+  eddy::test::service_thread running{svc};
+  REQUIRE(eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
+  auto outcome = running.stop_and_join();
+  REQUIRE_FALSE(outcome);
+  CHECK(outcome.error_value().code == eddy::errc::delivery_failed);
+  CHECK(outcome.error_value().message.find(missing) != std::string::npos);
+  CHECK(eddy::test::committed_total(eddy::test::broker_bootstrap(), t.group, t.in, 1) == 0);
+}
