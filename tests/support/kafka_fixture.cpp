@@ -71,6 +71,7 @@ test_producer::test_producer(const std::string& bootstrap) : impl_(std::make_uni
   auto conf = conf_for(bootstrap);
   std::string reason;
   conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(impl_.get()), reason);
+  conf->set("enable.idempotence", "true", reason); // retries must not reorder test data
   conf->set("linger.ms", "20", reason);
   conf->set("batch.num.messages", "10000", reason);
   conf->set("partitioner", "murmur2_random", reason);
