@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -34,6 +35,8 @@ struct runtime {
   std::chrono::milliseconds commit_interval{0};
   std::chrono::milliseconds shutdown_timeout{0};
   sink* out = nullptr;
+  /// Called on the source's thread when it begins a graceful stop.
+  std::function<void()> on_stopping;
   runtime_counters counters;
   std::atomic<bool> stop_requested{false};
 };

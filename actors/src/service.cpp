@@ -171,6 +171,7 @@ expected<void> service::impl::run(bool handle_signals) {
   rt.batch_max_records = std::min(cfg.batch_max_records(), cfg.credit_window());
   rt.commit_interval = cfg.commit_interval();
   rt.shutdown_timeout = cfg.shutdown_timeout();
+  rt.on_stopping = [this] { transition(service_state::stopping); };
 
   auto producer_conf = internal::make_conf(cfg, client_kind::producer);
   if (!producer_conf)
@@ -224,7 +225,6 @@ expected<void> service::impl::run(bool handle_signals) {
     system.await_all_actors_done();
     (void) poller;
   }
-  transition(service_state::stopping);
   if (!out.flush(static_cast<int>(rt.shutdown_timeout.count())))
     logger().warn("stop: producer queue not empty after {} ms", rt.shutdown_timeout.count());
   rt.out = nullptr;

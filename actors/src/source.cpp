@@ -73,6 +73,8 @@ expected<void> source::run(caf::blocking_actor* self) {
   }
   logger().info("stopping service={} reason={}", rt_.service_name,
                 failure() ? "delivery failure" : "stop requested");
+  if (rt_.on_stopping)
+    rt_.on_stopping();
   dispatch_all();
   auto everything = all_partitions();
   for (auto* p : everything)
@@ -93,16 +95,15 @@ expected<void> source::run(caf::blocking_actor* self) {
   return {};
 }
 
-const char* source::failure() const {
-  if (!failure_.empty())
-    return failure_.c_str();
-  for (auto& [key, p] : partitions_)
-    if (p.progress->failed()) {
-      const_cast<source*>(this)->failure_ = key.first + "[" + std::to_string(key.second)
-                                            + "]: " + p.progress->failure_reason();
-      return failure_.c_str();
-    }
-  return nullptr;
+const char* source::failure() {
+  if (failure_.empty())
+    for (auto& [key, p] : partitions_)
+      if (p.progress->failed()) {
+        failure_ = key.first + "[" + std::to_string(key.second)
+                   + "]: " + p.progress->failure_reason();
+        break;
+      }
+  return failure_.empty() ? nullptr : failure_.c_str();
 }
 
 source::assigned_partition* source::lookup(RdKafka::Message& message) {

@@ -61,7 +61,8 @@ private:
   void on_assign(std::vector<RdKafka::TopicPartition*>& partitions);
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
   std::vector<assigned_partition*> all_partitions();
-  const char* failure() const;
+  /// The first delivery failure of any partition, remembered once seen, or null.
+  const char* failure();
 
   runtime& rt_;
   RdKafka::KafkaConsumer* consumer_ = nullptr;
