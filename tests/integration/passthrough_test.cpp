@@ -208,3 +208,15 @@ TEST_CASE("a failed delivery stops the service with delivery_failed and commits 
   CHECK(outcome.error_value().message.find(missing) != std::string::npos);
   CHECK(eddy::test::committed_total(eddy::test::broker_bootstrap(), t.group, t.in, 1) == 0);
 }
+
+TEST_CASE("a declared topic that exists with another partition count fails the start") {
+  topics t;
+  eddy::test::create_topic(eddy::test::broker_bootstrap(), t.in, 4);
+  eddy::test::create_topic(eddy::test::broker_bootstrap(), t.out, 2);
+  auto svc = passthrough(t); // declares t.out with 4 partitions
+  auto outcome = svc->run(false);
+  REQUIRE_FALSE(outcome);
+  CHECK(outcome.error_value().code == eddy::errc::topic_error);
+  CHECK(outcome.error_value().message.find(t.out + "' has 2 partitions") != std::string::npos);
+  CHECK(svc->state() == eddy::service_state::failed);
+}
