@@ -7,6 +7,11 @@ std::int64_t partition_progress::committable() const {
   return committable_;
 }
 
+void partition_progress::rewind(std::int64_t offset) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  committable_ = offset;
+}
+
 std::string partition_progress::failure_reason() const {
   std::lock_guard<std::mutex> guard{mtx_};
   return failure_reason_;

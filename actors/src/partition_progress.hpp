@@ -47,6 +47,10 @@ public:
   /// True once a delivery for this partition failed; the offset then stops advancing.
   bool failed() const noexcept { return failed_.load(); }
 
+  /// Sets the committable offset back to `offset`; only valid with no open ticket (after
+  /// a drain), when an aborted transaction undid the work after it.
+  void rewind(std::int64_t offset);
+
   /// The reason of the first failure.
   std::string failure_reason() const;
 

@@ -34,6 +34,8 @@ struct runtime {
   std::int64_t batch_max_records = 0;
   std::chrono::milliseconds commit_interval{0};
   std::chrono::milliseconds shutdown_timeout{0};
+  /// True for processing.guarantee=exactly_once: outputs and offsets commit in transactions.
+  bool exactly_once = false;
   sink* out = nullptr;
   /// Called on the source's thread when it begins a graceful stop.
   std::function<void()> on_stopping;

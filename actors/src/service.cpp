@@ -3,6 +3,7 @@
 #include <csignal>
 #include <iostream>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -172,6 +173,23 @@ expected<void> service::impl::run(bool handle_signals) {
   rt.commit_interval = cfg.commit_interval();
   rt.shutdown_timeout = cfg.shutdown_timeout();
   rt.on_stopping = [this] { transition(service_state::stopping); };
+  rt.exactly_once = cfg.guarantee() == processing_guarantee::exactly_once;
+  if (rt.exactly_once) {
+    // One transactional producer per instance; consumers see committed records only.
+    auto group = cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(name));
+    auto id = cfg.transactional_id();
+    if (id.empty())
+      id = group + "-" + std::to_string(std::random_device{}());
+    cfg.set("producer.transactional.id", id);
+    if (!cfg.get("isolation.level") && !cfg.get("consumer.isolation.level"))
+      cfg.set("consumer.isolation.level", "read_committed");
+    // As Kafka Streams does: a crashed instance's open transaction blocks read_committed
+    // readers until it times out, so keep that short.
+    if (!cfg.get("transaction.timeout.ms") && !cfg.get("producer.transaction.timeout.ms"))
+      cfg.set("producer.transaction.timeout.ms", "10000");
+    if (mock)
+      logger().warn("exactly_once on the mock cluster: transactions are NOT emulated");
+  }
 
   auto producer_conf = internal::make_conf(cfg, client_kind::producer);
   if (!producer_conf)
@@ -185,6 +203,10 @@ expected<void> service::impl::run(bool handle_signals) {
     return fail(error{up.error_value().code, "bootstrap.servers="
                                                + *cfg.get("bootstrap.servers") + ": "
                                                + up.error_value().message});
+  if (rt.exactly_once)
+    if (std::unique_ptr<RdKafka::Error> err{
+          out.producer()->init_transactions(static_cast<int>(cfg.startup_timeout().count()))})
+      return fail(error{errc::kafka_error, "init_transactions: " + err->str()});
   if (auto created = internal::ensure_topics(*out.producer(), needed, cfg.startup_timeout());
       !created)
     return fail(created.error_value());

@@ -26,6 +26,8 @@ struct partition_list {
 
 expected<void> source::run(caf::blocking_actor* self) {
   self_ = self;
+  if (rt_.exactly_once)
+    begin_transaction();
   bool stopping = false;
   auto next_control = clock::now();
   auto next_commit = clock::now() + rt_.commit_interval;
@@ -46,7 +48,10 @@ expected<void> source::run(caf::blocking_actor* self) {
       dispatch_all();
       apply_credit();
       if (now >= next_commit && now >= commit_hold_until_) {
-        commit_all(false);
+        if (rt_.exactly_once)
+          commit_transaction(false);
+        else
+          commit_all(false);
         next_commit = now + rt_.commit_interval;
       }
       next_control = now + std::chrono::milliseconds{5};
@@ -71,8 +76,8 @@ expected<void> source::run(caf::blocking_actor* self) {
         break;
     }
   }
-  logger().info("stopping service={} reason={}", rt_.service_name,
-                failure() ? "delivery failure" : "stop requested");
+  logger().info("stopping service={} reason=\"{}\"", rt_.service_name,
+                failure() ? failure()->what() : "stop requested");
   if (rt_.on_stopping)
     rt_.on_stopping();
   dispatch_all();
@@ -82,8 +87,12 @@ expected<void> source::run(caf::blocking_actor* self) {
   if (!drain(everything))
     logger().warn("stop: in-flight records not finished within {} ms service={}",
                   rt_.shutdown_timeout.count(), rt_.service_name);
-  rt_.out->flush(static_cast<int>(rt_.shutdown_timeout.count()));
-  commit_all(true);
+  if (rt_.exactly_once) {
+    commit_transaction(true);
+  } else {
+    rt_.out->flush(static_cast<int>(rt_.shutdown_timeout.count()));
+    commit_all(true);
+  }
   // close() revokes the remaining partitions through rebalance_cb, which stops the tasks.
   consumer_->close();
   for (auto& [key, p] : partitions_)
@@ -91,19 +100,123 @@ expected<void> source::run(caf::blocking_actor* self) {
   partitions_.clear();
   index_.clear();
   if (auto* reason = failure())
-    return error{errc::delivery_failed, reason};
+    return *reason;
   return {};
 }
 
-const char* source::failure() {
-  if (failure_.empty())
+const error* source::failure() {
+  if (!failure_) {
+    // A fenced producer fails its deliveries first; name the cause, not the symptom.
+    std::string reason;
+    auto fatal = rt_.out->producer()->fatal_error(reason);
+    if (fatal == RdKafka::ERR__FENCED || fatal == RdKafka::ERR_PRODUCER_FENCED
+        || fatal == RdKafka::ERR_INVALID_PRODUCER_EPOCH)
+      failure_ = error{errc::fenced, "another instance took over transactional.id: " + reason};
+    else if (fatal != RdKafka::ERR_NO_ERROR)
+      failure_ = error{errc::kafka_error, "fatal producer error: " + reason};
+  }
+  if (!failure_)
     for (auto& [key, p] : partitions_)
       if (p.progress->failed()) {
-        failure_ = key.first + "[" + std::to_string(key.second)
-                   + "]: " + p.progress->failure_reason();
+        failure_ = error{errc::delivery_failed, key.first + "[" + std::to_string(key.second)
+                                                  + "]: " + p.progress->failure_reason()};
         break;
       }
-  return failure_.empty() ? nullptr : failure_.c_str();
+  return failure_ ? &*failure_ : nullptr;
+}
+
+void source::begin_transaction() {
+  if (failure_ || closing_)
+    return;
+  if (std::unique_ptr<RdKafka::Error> err{rt_.out->producer()->begin_transaction()})
+    fail_transaction("begin_transaction", *err);
+  else
+    transaction_open_ = true;
+}
+
+void source::fail_transaction(const char* step, RdKafka::Error& err) {
+  auto code = err.code() == RdKafka::ERR__FENCED || err.code() == RdKafka::ERR_PRODUCER_FENCED
+                  || err.code() == RdKafka::ERR_INVALID_PRODUCER_EPOCH
+                ? errc::fenced
+                : errc::commit_failed;
+  if (!failure_)
+    failure_ = error{code, std::string{step} + ": " + err.str()};
+  logger().error("transaction failed service={} step={} error=\"{}\" fatal={}",
+                 rt_.service_name, step, err.str(), err.is_fatal());
+}
+
+void source::commit_transaction(bool closing) {
+  closing_ = closing_ || closing;
+  if (!transaction_open_)
+    return;
+  if (failure_ && failure_->code != errc::delivery_failed)
+    return; // the producer is unusable (fenced or fatal): nothing can commit any more
+  // A transaction must hold whole batches: finish everything handed out, then commit the
+  // outputs and the input offsets together.
+  dispatch_all();
+  auto everything = all_partitions();
+  drain(everything);
+  auto* producer = rt_.out->producer();
+  std::unique_ptr<RdKafka::Error> err;
+  if (!failure()) {
+    partition_list offsets;
+    for (auto* p : everything)
+      if (auto offset = p->progress->committable(); offset > p->committed)
+        offsets.items.push_back(RdKafka::TopicPartition::create(p->topic, p->partition, offset));
+    if (!offsets.items.empty()) {
+      std::unique_ptr<RdKafka::ConsumerGroupMetadata> group{consumer_->groupMetadata()};
+      err.reset(producer->send_offsets_to_transaction(
+        offsets.items, group.get(), static_cast<int>(rt_.shutdown_timeout.count())));
+    }
+    for (int attempt = 0; !err && attempt < 3; ++attempt) {
+      err.reset(producer->commit_transaction(static_cast<int>(rt_.shutdown_timeout.count())));
+      if (!err) {
+        transaction_open_ = false;
+        for (auto* p : everything) {
+          p->committed = std::max(p->committed, p->progress->committable());
+          p->transaction_start = -1;
+        }
+        rt_.counters.commits.fetch_add(1);
+        begin_transaction();
+        return;
+      }
+      if (!err->is_retriable() || err->txn_requires_abort())
+        break;
+      err.reset();
+    }
+  }
+  if (err && (err->is_fatal() || !err->txn_requires_abort())) {
+    fail_transaction("commit_transaction", *err);
+    return;
+  }
+  if (err)
+    logger().warn("transaction aborted service={} error=\"{}\"", rt_.service_name, err->str());
+  abort_and_rewind();
+  begin_transaction();
+}
+
+void source::abort_and_rewind() {
+  if (!transaction_open_)
+    return;
+  auto* producer = rt_.out->producer();
+  transaction_open_ = false;
+  if (std::unique_ptr<RdKafka::Error> err{producer->abort_transaction(-1)}) {
+    fail_transaction("abort_transaction", *err);
+    return;
+  }
+  // The aborted outputs never happened: hand the same records to the tasks again.
+  for (auto* p : all_partitions()) {
+    if (p->transaction_start < 0)
+      continue;
+    std::unique_ptr<RdKafka::TopicPartition> position{
+      RdKafka::TopicPartition::create(p->topic, p->partition, p->transaction_start)};
+    if (auto err = consumer_->seek(*position, 5000); err != RdKafka::ERR_NO_ERROR)
+      logger().error("rewind failed topic={} partition={} error=\"{}\"", p->topic, p->partition,
+                     RdKafka::err2str(err));
+    p->progress->rewind(p->committed);
+    p->transaction_start = -1;
+  }
+  index_.clear();
 }
 
 source::assigned_partition* source::lookup(RdKafka::Message& message) {
@@ -151,6 +264,8 @@ void source::dispatch(assigned_partition& p) {
     return;
   auto n = static_cast<std::int64_t>(p.pending.size());
   pending_records_ -= p.pending.size();
+  if (p.transaction_start < 0)
+    p.transaction_start = p.pending.front().offset;
   p.progress->add_in_flight(n);
   self_->send(p.task, record_batch{std::move(p.pending)});
   p.pending = {};
@@ -241,8 +356,12 @@ std::vector<source::assigned_partition*> source::all_partitions() {
 void source::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                           std::vector<RdKafka::TopicPartition*>& partitions) {
   bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+  // A revocation, or an assignment that brings nothing, means another join round is
+  // likely on its way; an assignment with partitions usually closes the rebalance.
   if (cooperative)
-    commit_hold_until_ = clock::now() + std::chrono::seconds{6};
+    commit_hold_until_ = err == RdKafka::ERR__ASSIGN_PARTITIONS && !partitions.empty()
+                           ? clock::now()
+                           : clock::now() + std::chrono::seconds{6};
   RdKafka::Error* failure = nullptr;
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     on_assign(partitions);
@@ -291,7 +410,16 @@ void source::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
       revoked.push_back(&i->second);
   for (auto* p : revoked)
     dispatch(*p);
-  if (!lost) {
+  if (rt_.exactly_once) {
+    // Outputs of lost partitions must not commit; otherwise hand over a committed state.
+    if (lost) {
+      drain(all_partitions());
+      abort_and_rewind();
+      begin_transaction();
+    } else {
+      commit_transaction(false);
+    }
+  } else if (!lost) {
     // Finish what the tasks hold, then commit it, so the next owner starts right after.
     if (!drain(revoked))
       logger().warn("revoke: in-flight records not finished within {} ms service={}",

@@ -5,10 +5,14 @@
 // spawns one partition task per partition; it batches records per partition, pauses a
 // partition whose task is out of credit and resumes it when credit returns, commits the
 // offsets of completed work, and on revocation or stop drains the tasks before committing.
+// In exactly_once it also drives the producer's transactions: each commit interval it
+// drains the tasks, adds the input offsets to the open transaction and commits it; an
+// aborted transaction rewinds the partitions to where it began.
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +49,8 @@ private:
     std::shared_ptr<partition_progress> progress;
     std::vector<record> pending;
     std::int64_t committed = -1;
+    /// exactly_once: offset of the first record handed out in the open transaction.
+    std::int64_t transaction_start = -1;
     bool paused = false;
   };
   using partition_key = std::pair<std::string, std::int32_t>;
@@ -62,7 +68,11 @@ private:
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
   std::vector<assigned_partition*> all_partitions();
   /// The first delivery failure of any partition, remembered once seen, or null.
-  const char* failure();
+  const error* failure();
+  void begin_transaction();
+  void commit_transaction(bool closing);
+  void abort_and_rewind();
+  void fail_transaction(const char* step, RdKafka::Error& err);
 
   runtime& rt_;
   RdKafka::KafkaConsumer* consumer_ = nullptr;
@@ -71,13 +81,18 @@ private:
   /// Last (topic handle, partition) → entry, so the per-record lookup avoids strings.
   std::map<std::pair<const void*, std::int32_t>, assigned_partition*> index_;
   std::size_t pending_records_ = 0;
-  /// Periodic commits wait until then after any cooperative rebalance callback (a second
-  /// join round usually follows within a heartbeat interval): librdkafka 2.0.2 treats a
+  /// Periodic commits wait until then after a cooperative revocation or an empty
+  /// assignment (a second join round usually follows within a heartbeat interval):
+  /// librdkafka 2.0.2 treats a
   /// commit that races that second join (ILLEGAL_GENERATION) as a lost assignment, which
   /// costs duplicates (librdkafka#4059, fixed upstream after 2.0.2). Commits made inside
   /// the revocation callback itself are safe and still happen.
   std::chrono::steady_clock::time_point commit_hold_until_{};
-  std::string failure_;
+  std::optional<error> failure_;
+  /// exactly_once: a transaction is open (begun, not yet committed or aborted).
+  bool transaction_open_ = false;
+  /// Set by the final commit of a stop: no new transaction begins after it.
+  bool closing_ = false;
 };
 
 } // namespace eddy::detail

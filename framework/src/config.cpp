@@ -30,7 +30,14 @@ constexpr setting settings[] = {
    "records a partition task may have in flight before its partition is paused", true, 1},
   {"eddy.batch.max.records", "500", "records sent to a partition task in one message", true,
    1},
-  {"eddy.commit.interval.ms", "1000", "how often completed offsets are committed", true, 1},
+  {"eddy.commit.interval.ms", "1000",
+   "how often completed offsets are committed (exactly_once: default 100)", true, 1},
+  {"eddy.processing.guarantee", "at_least_once",
+   "at_least_once or exactly_once (Kafka transactions; needs a real broker)", false, 0},
+  {"eddy.transactional.id", "",
+   "exactly_once: the producer's transactional.id (default <group.id>-<random>); an instance "
+   "started with the same id fences the older one",
+   false, 0},
   {"eddy.startup.timeout.ms", "15000", "how long start-up waits for the cluster", true, 1},
   {"eddy.shutdown.timeout.ms", "30000", "how long a graceful stop waits for in-flight work",
    true, 1},
@@ -204,6 +211,11 @@ expected<void> config::validate() const {
     if (s == nullptr)
       return error{errc::invalid_config, "unknown Eddy setting '" + key
                                            + "'; known settings:\n" + describe_settings()};
+    if (key == "eddy.processing.guarantee" && value != "at_least_once"
+        && value != "exactly_once")
+      return error{errc::invalid_config, "setting '" + key
+                                           + "' must be at_least_once or exactly_once, got '"
+                                           + value + "'"};
     if (s->integer) {
       auto parsed = parse_integer(value);
       if (!parsed || *parsed < s->minimum)
@@ -263,7 +275,18 @@ std::int64_t config::batch_max_records() const {
 }
 
 std::chrono::milliseconds config::commit_interval() const {
+  if (!get("eddy.commit.interval.ms") && guarantee() == processing_guarantee::exactly_once)
+    return std::chrono::milliseconds{100};
   return std::chrono::milliseconds{integer_setting("eddy.commit.interval.ms")};
+}
+
+processing_guarantee config::guarantee() const {
+  return get("eddy.processing.guarantee") == "exactly_once" ? processing_guarantee::exactly_once
+                                                            : processing_guarantee::at_least_once;
+}
+
+std::string config::transactional_id() const {
+  return get("eddy.transactional.id").value_or("");
 }
 
 std::chrono::milliseconds config::startup_timeout() const {

@@ -16,6 +16,8 @@ const char* to_string(errc code) noexcept {
       return "kafka_error";
     case errc::commit_failed:
       return "commit_failed";
+    case errc::fenced:
+      return "fenced";
   }
   return "unknown";
 }

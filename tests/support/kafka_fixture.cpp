@@ -119,12 +119,14 @@ void produce(const std::string& bootstrap, const std::string& topic, std::int64_
 }
 
 std::vector<record> consume(const std::string& bootstrap, const std::string& topic,
-                            std::int64_t expected, std::chrono::milliseconds idle_timeout) {
+                            std::int64_t expected, std::chrono::milliseconds idle_timeout,
+                            bool read_committed) {
   auto conf = conf_for(bootstrap);
   std::string reason;
   conf->set("group.id", unique_name("eddy-test-reader"), reason);
   conf->set("auto.offset.reset", "earliest", reason);
   conf->set("enable.auto.commit", "false", reason);
+  conf->set("isolation.level", read_committed ? "read_committed" : "read_uncommitted", reason);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer{
     RdKafka::KafkaConsumer::create(conf.get(), reason)};
   if (!consumer)
@@ -139,15 +141,20 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
   consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
   std::vector<record> result;
-  std::vector<std::int64_t> next(static_cast<std::size_t>(*partitions), 0);
+  // The consumer's position skips transaction markers, which also take offsets.
   auto at_end = [&] {
-    for (int p = 0; p < *partitions; ++p) {
+    std::vector<RdKafka::TopicPartition*> positions;
+    for (int p = 0; p < *partitions; ++p)
+      positions.push_back(RdKafka::TopicPartition::create(topic, p));
+    consumer->position(positions);
+    bool done = true;
+    for (auto* tp : positions) {
       std::int64_t low = 0, high = 0;
-      consumer->get_watermark_offsets(topic, p, &low, &high);
-      if (next[static_cast<std::size_t>(p)] < high)
-        return false;
+      consumer->query_watermark_offsets(topic, tp->partition(), &low, &high, 5000);
+      done = done && (high <= low || tp->offset() >= high);
     }
-    return true;
+    RdKafka::TopicPartition::destroy(positions);
+    return done;
   };
   auto last_progress = std::chrono::steady_clock::now();
   while (std::chrono::steady_clock::now() - last_progress < idle_timeout) {
@@ -157,7 +164,6 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
         break;
       continue;
     }
-    next[static_cast<std::size_t>(m->partition())] = m->offset() + 1;
     record r;
     r.topic = m->topic_name();
     r.partition = m->partition();

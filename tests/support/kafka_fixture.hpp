@@ -58,9 +58,11 @@ void produce(const std::string& bootstrap, const std::string& topic, std::int64_
 /// Reads `topic` from the beginning until it has at least `expected` records and has
 /// reached the end of every partition, or nothing new came for `idle_timeout`; returns what
 /// it read, in arrival order.
+/// With `read_committed`, records of aborted or open transactions are skipped.
 std::vector<record> consume(const std::string& bootstrap, const std::string& topic,
                             std::int64_t expected,
-                            std::chrono::milliseconds idle_timeout = std::chrono::seconds{10});
+                            std::chrono::milliseconds idle_timeout = std::chrono::seconds{10},
+                            bool read_committed = false);
 
 /// Sum over partitions of the offsets `group` committed for `topic` (0 for none).
 std::int64_t committed_total(const std::string& bootstrap, const std::string& group,

@@ -24,6 +24,14 @@ namespace eddy {
 /// Which librdkafka client a property is meant for.
 enum class client_kind { consumer, producer };
 
+/// What a crash may do to the effects of a record.
+enum class processing_guarantee {
+  /// Effects are never lost but may repeat after a crash (the default).
+  at_least_once,
+  /// Outputs and input offsets commit in one Kafka transaction: each effect once.
+  exactly_once,
+};
+
 /// A validated-on-demand set of configuration keys and values.
 class config {
 public:
@@ -74,8 +82,16 @@ public:
   /// `eddy.batch.max.records`.
   std::int64_t batch_max_records() const;
 
-  /// How often completed offsets are committed. `eddy.commit.interval.ms`.
+  /// How often completed offsets are committed (and, in exactly_once, transactions
+  /// committed). `eddy.commit.interval.ms`; default 1000 ms, 100 ms in exactly_once.
   std::chrono::milliseconds commit_interval() const;
+
+  /// `eddy.processing.guarantee`: at_least_once (default) or exactly_once.
+  processing_guarantee guarantee() const;
+
+  /// The transactional.id for exactly_once; empty means generate one.
+  /// `eddy.transactional.id`.
+  std::string transactional_id() const;
 
   /// How long start-up may wait for the cluster before failing. `eddy.startup.timeout.ms`.
   std::chrono::milliseconds startup_timeout() const;

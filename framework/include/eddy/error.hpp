@@ -23,8 +23,10 @@ enum class errc : std::uint8_t {
   delivery_failed = 4,
   /// The Kafka client reported an error that is not covered by a more specific code.
   kafka_error = 5,
-  /// Committing consumed offsets failed.
+  /// Committing consumed offsets (or a transaction) failed.
   commit_failed = 6,
+  /// Another instance with the same transactional.id took over; this one must stop.
+  fenced = 7,
 };
 
 /// Returns the name of an error code, e.g. "invalid_config".
