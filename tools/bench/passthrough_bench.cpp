@@ -5,7 +5,8 @@
 //
 // Reads the broker from EDDY_KAFKA_BOOTSTRAP_SERVERS (tools/dev bench passthrough sets it).
 // Each side is timed from its first consumed record to the last output acknowledged by
-// the broker, so group join time is not counted. Last line:
+// the broker, so group join time is not counted. The Eddy service runs twice, in
+// exactly_once and in at_least_once. Last line:
 //   passthrough: eddy=<records/s> raw=<records/s> ratio=<eddy/raw>
 
 #include <atomic>
@@ -125,9 +126,10 @@ std::int64_t records_in(RdKafka::Handle& handle, const std::string& topic, int p
 
 /// The contender: an Eddy service that decodes each record, calls a handler, emits it.
 double eddy_service(const std::string& bootstrap, const std::string& in, const std::string& out,
-                    const options& opt) {
+                    const options& opt, const std::string& guarantee) {
   eddy::config cfg;
-  cfg.set("bootstrap.servers", bootstrap).set("group.id", eddy::test::unique_name("bench-eddy"));
+  cfg.set("bootstrap.servers", bootstrap).set("group.id", eddy::test::unique_name("bench-eddy"))
+    .set("eddy.processing.guarantee", guarantee);
   eddy::service svc{"bench-passthrough", cfg};
   svc.topic(out, opt.partitions);
   std::atomic<bool> started{false};
@@ -179,8 +181,13 @@ int main(int argc, char** argv) {
   double raw = raw_loop(bootstrap, in, in + "-raw-out", opt);
   std::printf("raw librdkafka consume->produce: %.0f records/s\n", raw);
   std::fflush(stdout);
-  double eddy = eddy_service(bootstrap, in, in + "-eddy-out", opt);
-  std::printf("eddy service passthrough: %.0f records/s\n", eddy);
+  double eos = eddy_service(bootstrap, in, in + "-eos-out", opt, "exactly_once");
+  std::printf("eddy service passthrough, exactly_once (100 ms transactions): %.0f records/s\n",
+              eos);
+  std::fflush(stdout);
+  double eddy = eddy_service(bootstrap, in, in + "-eddy-out", opt, "at_least_once");
+  std::printf("eddy service passthrough, at_least_once: %.0f records/s\n", eddy);
+  std::printf("exactly_once/at_least_once: %.2f\n", eos / eddy);
   std::printf("passthrough: eddy=%.0f raw=%.0f ratio=%.2f\n", eddy, raw, eddy / raw);
   return 0;
 }
