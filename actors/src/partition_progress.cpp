@@ -10,6 +10,7 @@ std::int64_t partition_progress::committable() const {
 void partition_progress::rewind(std::int64_t offset) {
   std::lock_guard<std::mutex> guard{mtx_};
   committable_ = offset;
+  handled_.store(offset);
 }
 
 std::string partition_progress::failure_reason() const {

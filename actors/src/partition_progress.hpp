@@ -44,6 +44,10 @@ public:
   /// The offset to commit (one past the last completed record), or -1 if none yet.
   std::int64_t committable() const;
 
+  /// One past the last record the task has handled (its outputs may still be in flight),
+  /// or -1. In exactly_once the transaction commit delivers those outputs.
+  std::int64_t handled() const noexcept { return handled_.load(); }
+
   /// True once a delivery for this partition failed; the offset then stops advancing.
   bool failed() const noexcept { return failed_.load(); }
 
@@ -61,6 +65,9 @@ public:
   /// be owned by a shared_ptr.
   ticket* open(std::int64_t next_offset, std::int64_t records);
 
+  /// Marks the ticket's batch as handled by the task (called before its `release`).
+  void mark_handled(const ticket* t) noexcept { handled_.store(t->next_offset); }
+
   /// Adds a reference for one emitted record awaiting delivery.
   static void hold(ticket* t) noexcept { t->pending.fetch_add(1); }
 
@@ -75,6 +82,7 @@ private:
   std::int64_t committable_ = -1;
   std::string failure_reason_;
   std::atomic<std::int64_t> in_flight_{0};
+  std::atomic<std::int64_t> handled_{-1};
   std::atomic<bool> failed_{false};
 };
 

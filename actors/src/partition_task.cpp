@@ -77,6 +77,7 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
       rt->counters.records_emitted.fetch_add(ctx->emitted());
       if (errors > 0)
         rt->counters.handler_errors.fetch_add(errors);
+      progress->mark_handled(ticket);
       partition_progress::release(ticket);
     },
   };

@@ -151,17 +151,17 @@ void source::commit_transaction(bool closing) {
     return;
   if (failure_ && failure_->code != errc::delivery_failed)
     return; // the producer is unusable (fenced or fatal): nothing can commit any more
-  // A transaction must hold whole batches: finish everything handed out, then commit the
-  // outputs and the input offsets together.
+  // A transaction must hold whole batches: let the tasks handle everything handed out,
+  // then commit the outputs (commit_transaction flushes them) and the input offsets.
   dispatch_all();
   auto everything = all_partitions();
-  drain(everything);
+  drain_handled(everything);
   auto* producer = rt_.out->producer();
   std::unique_ptr<RdKafka::Error> err;
   if (!failure()) {
     partition_list offsets;
     for (auto* p : everything)
-      if (auto offset = p->progress->committable(); offset > p->committed)
+      if (auto offset = p->progress->handled(); offset > p->committed)
         offsets.items.push_back(RdKafka::TopicPartition::create(p->topic, p->partition, offset));
     if (!offsets.items.empty()) {
       std::unique_ptr<RdKafka::ConsumerGroupMetadata> group{consumer_->groupMetadata()};
@@ -173,7 +173,7 @@ void source::commit_transaction(bool closing) {
       if (!err) {
         transaction_open_ = false;
         for (auto* p : everything) {
-          p->committed = std::max(p->committed, p->progress->committable());
+          p->committed = std::max(p->committed, p->progress->handled());
           p->transaction_start = -1;
         }
         rt_.counters.commits.fetch_add(1);
@@ -215,6 +215,7 @@ void source::abort_and_rewind() {
                      RdKafka::err2str(err));
     p->progress->rewind(p->committed);
     p->transaction_start = -1;
+    p->dispatched_next = -1;
   }
   index_.clear();
 }
@@ -266,6 +267,7 @@ void source::dispatch(assigned_partition& p) {
   pending_records_ -= p.pending.size();
   if (p.transaction_start < 0)
     p.transaction_start = p.pending.front().offset;
+  p.dispatched_next = p.pending.back().offset + 1;
   p.progress->add_in_flight(n);
   self_->send(p.task, record_batch{std::move(p.pending)});
   p.pending = {};
@@ -343,6 +345,21 @@ bool source::drain(const std::vector<assigned_partition*>& which) {
     if (clock::now() >= deadline)
       return false;
     std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  }
+}
+
+bool source::drain_handled(const std::vector<assigned_partition*>& which) {
+  auto deadline = clock::now() + rt_.shutdown_timeout;
+  while (true) {
+    bool idle = true;
+    for (auto* p : which)
+      if (p->progress->handled() < p->dispatched_next && !p->progress->failed())
+        idle = false;
+    if (idle)
+      return true;
+    if (clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
   }
 }
 

@@ -49,6 +49,8 @@ private:
     std::shared_ptr<partition_progress> progress;
     std::vector<record> pending;
     std::int64_t committed = -1;
+    /// One past the last record handed to the task, or -1.
+    std::int64_t dispatched_next = -1;
     /// exactly_once: offset of the first record handed out in the open transaction.
     std::int64_t transaction_start = -1;
     bool paused = false;
@@ -64,6 +66,7 @@ private:
   void commit(const std::vector<assigned_partition*>& which, bool sync);
   void commit_all(bool sync);
   bool drain(const std::vector<assigned_partition*>& which);
+  bool drain_handled(const std::vector<assigned_partition*>& which);
   void on_assign(std::vector<RdKafka::TopicPartition*>& partitions);
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
   std::vector<assigned_partition*> all_partitions();

@@ -26,7 +26,7 @@ struct setting {
 };
 
 constexpr setting settings[] = {
-  {"eddy.credit.window", "10000",
+  {"eddy.credit.window", "30000",
    "records a partition task may have in flight before its partition is paused", true, 1},
   {"eddy.batch.max.records", "500", "records sent to a partition task in one message", true,
    1},

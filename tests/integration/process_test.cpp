@@ -40,7 +40,7 @@ TEST_CASE("an unreachable broker fails within the start-up timeout, not a hang")
 
 TEST_CASE("a slow handler over a 1 000 000-record backlog keeps peak memory bounded") {
   // Bound: librdkafka's prefetch (queued.max.messages.kbytes = 16 MiB by Eddy's default),
-  // the credit window (10 000 records per task x 4 tasks, ~300 B each) and the process's
+  // the credit window (30 000 records per task x 4 tasks, ~300 B each) and the process's
   // fixed cost. Without credit the source would move the whole backlog into the tasks'
   // mailboxes: far over 250 MiB for 1 000 000 records.
   const long bound_kib = 160 * 1024;

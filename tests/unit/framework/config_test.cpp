@@ -105,7 +105,7 @@ TEST_CASE("bad command lines and files are reported with the culprit") {
 
 TEST_CASE("defaults apply when a setting is absent") {
   eddy::config cfg;
-  CHECK(cfg.credit_window() == 10000);
+  CHECK(cfg.credit_window() == 30000);
   CHECK(cfg.mock_brokers() == 0);
   CHECK(cfg.dead_letter_topic().empty());
   const char* help[] = {"svc", "--help"};
