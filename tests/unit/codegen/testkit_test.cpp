@@ -1,0 +1,195 @@
+// Tests of the generated code, compiled from the test schemas with Eddy's warnings and
+// driven through the generated test kits: no broker, no threads, well under a second.
+
+#include <chrono>
+
+#include <catch2/catch.hpp>
+
+#include "billing/invoices.eddy.h"
+#include "orders_handlers.hpp"
+#include "shop/orders.eddy.h"
+
+namespace {
+
+shop::PlaceOrder place(const std::string& id, std::int64_t amount) {
+  shop::PlaceOrder cmd;
+  cmd.set_order_id(id);
+  cmd.set_customer("ada");
+  cmd.set_amount_cents(amount);
+  return cmd;
+}
+
+shop::CancelOrder cancel(const std::string& id) {
+  shop::CancelOrder cmd;
+  cmd.set_order_id(id);
+  cmd.set_reason("changed my mind");
+  return cmd;
+}
+
+/// Invoices every placed order and books payments; numbers invoices from 1.
+class invoicing_handlers : public billing::v1::InvoicingHandlers {
+public:
+  void on(const shop::OrderPlaced& event, billing::v1::InvoicingContext& ctx) override {
+    billing::v1::InvoiceIssued invoice;
+    invoice.set_invoice_no(next_invoice_++);
+    invoice.set_order_id(event.order_id());
+    ctx.emit(invoice);
+  }
+
+  void on(const billing::v1::PaymentReceived& event,
+          billing::v1::InvoicingContext& ctx) override {
+    billing::v1::Ledger::Entry entry;
+    entry.set_account("invoice-" + std::to_string(event.invoice_no()));
+    entry.set_amount_cents(event.amount_cents());
+    ctx.emit(entry);
+  }
+
+private:
+  std::int64_t next_invoice_ = 1;
+};
+
+/// Emits an own event with a key other than the record's, which the context refuses.
+class rekeying_handlers : public shop::orders_handlers {
+public:
+  void on(const shop::PlaceOrder& cmd, shop::OrdersContext& ctx) override {
+    shop::OrderPlaced placed;
+    placed.set_order_id(cmd.order_id() + "-other");
+    ctx.emit(placed);
+  }
+};
+
+} // namespace
+
+TEST_CASE("the test kit emits a placed order keyed by its id with its type header") {
+  shop::orders_handlers handlers;
+  shop::OrdersTestKit kit{handlers};
+  kit.send(place("o1", 1200));
+  auto placed = kit.emitted<shop::OrderPlaced>();
+  REQUIRE(placed.size() == 1);
+  CHECK(placed[0].order_id() == "o1");
+  CHECK(placed[0].amount_cents() == 1200);
+  REQUIRE(kit.emitted_records().size() == 1);
+  auto& rec = kit.emitted_records()[0];
+  CHECK(rec.topic == "order-events");
+  CHECK(rec.key == "o1");
+  REQUIRE(rec.find_header("eddy.type") != nullptr);
+  CHECK(*rec.find_header("eddy.type") == "shop.OrderPlaced");
+  CHECK(kit.dead_letters().empty());
+}
+
+TEST_CASE("an own event is applied to the state of its key as it is emitted") {
+  shop::orders_handlers handlers;
+  shop::OrdersTestKit kit{handlers};
+  kit.send(place("o1", 1200));
+  CHECK(kit.state("o1").status() == shop::OrderState::PLACED);
+  CHECK(kit.state("o1").amount_cents() == 1200);
+  CHECK(kit.state("o2").status() == shop::OrderState::UNKNOWN);
+  kit.send(place("o1", 1300));
+  auto rejected = kit.emitted<shop::OrderRejected>();
+  REQUIRE(rejected.size() == 1);
+  CHECK(rejected[0].reason() == "order exists");
+  CHECK(kit.emitted_records().back().topic == "order-notifications");
+  kit.send(cancel("o1"));
+  CHECK(kit.state("o1").status() == shop::OrderState::CANCELLED);
+  CHECK(kit.emitted<shop::OrderCancelled>().size() == 1);
+  kit.clear();
+  kit.send(cancel("o2"));
+  CHECK(kit.emitted<shop::OrderRejected>().size() == 1);
+  CHECK(kit.emitted<shop::OrderCancelled>().empty());
+}
+
+TEST_CASE("a payload that does not parse goes to the dead letters with its type") {
+  shop::orders_handlers handlers;
+  shop::OrdersTestKit kit{handlers};
+  eddy::record rec;
+  rec.topic = "order-commands";
+  rec.key = "o1";
+  rec.value = "\xff\xff\xff";
+  rec.headers = {{"eddy.type", "shop.PlaceOrder"}};
+  kit.send(rec);
+  REQUIRE(kit.dead_letters().size() == 1);
+  CHECK_THAT(kit.dead_letters()[0].error,
+             Catch::Contains("cannot parse") && Catch::Contains("shop.PlaceOrder")
+               && Catch::Contains("order-commands"));
+  CHECK(kit.emitted_records().empty());
+}
+
+TEST_CASE("under the DEAD_LETTER policy an unhandled type goes to the dead letters") {
+  shop::orders_handlers handlers;
+  shop::OrdersTestKit kit{handlers};
+  kit.send(eddy::codegen::encode("order-commands", "o1", shop::OrderPlaced{}));
+  eddy::record untyped;
+  untyped.topic = "order-commands";
+  kit.send(untyped);
+  REQUIRE(kit.dead_letters().size() == 2);
+  CHECK_THAT(kit.dead_letters()[0].error,
+             Catch::Contains("does not consume type 'shop.OrderPlaced'"));
+  CHECK_THAT(kit.dead_letters()[1].error, Catch::Contains("does not consume type ''"));
+  CHECK(kit.skipped() == 0);
+}
+
+TEST_CASE("under the SKIP policy an unhandled type is skipped and counted") {
+  invoicing_handlers handlers;
+  billing::v1::InvoicingTestKit kit{handlers};
+  billing::v1::InvoiceIssued own_output;
+  own_output.set_invoice_no(7);
+  kit.send(eddy::codegen::encode("billing", "7", own_output));
+  CHECK(kit.skipped() == 1);
+  CHECK(kit.dead_letters().empty());
+  CHECK(kit.emitted_records().empty());
+}
+
+TEST_CASE("integer keys become decimal text and imported events are consumed") {
+  invoicing_handlers handlers;
+  billing::v1::InvoicingTestKit kit{handlers};
+  shop::OrderPlaced placed;
+  placed.set_order_id("o9");
+  kit.send(placed);
+  billing::v1::PaymentReceived paid;
+  paid.set_invoice_no(1);
+  paid.set_amount_cents(500);
+  kit.send(paid);
+  REQUIRE(kit.emitted_records().size() == 2);
+  CHECK(kit.emitted_records()[0].topic == "billing");
+  CHECK(kit.emitted_records()[0].key == "1");
+  auto entries = kit.emitted<billing::v1::Ledger::Entry>();
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].account() == "invoice-1");
+  CHECK(kit.emitted_records()[1].key == "invoice-1");
+  CHECK(*kit.emitted_records()[1].find_header("eddy.type") == "billing.v1.Ledger.Entry");
+}
+
+TEST_CASE("an own event keyed differently from its record goes to the dead letters") {
+  rekeying_handlers handlers;
+  shop::OrdersTestKit kit{handlers};
+  kit.send(place("o1", 100));
+  REQUIRE(kit.dead_letters().size() == 1);
+  CHECK_THAT(kit.dead_letters()[0].error, Catch::Contains("key 'o1-other'"));
+  CHECK(kit.state("o1-other").status() == shop::OrderState::UNKNOWN);
+}
+
+TEST_CASE("the topic metadata reflects the schema") {
+  using meta = shop::OrdersMetadata;
+  static_assert(meta::topics.size() == 3);
+  static_assert(meta::topics[0].name == "order-commands" && meta::topics[0].partitions == 4);
+  static_assert(meta::topics[1].name == "order-events" && meta::topics[1].owned);
+  static_assert(meta::topics[2].partitions == 0);
+  static_assert(meta::journal == "order-events");
+  static_assert(meta::unhandled == eddy::codegen::unhandled_policy::dead_letter);
+  static_assert(meta::events[0].type == "shop.PlaceOrder");
+  static_assert(meta::events[0].key_field == "order_id" && meta::events[0].consumed);
+  static_assert(billing::v1::InvoicingMetadata::unhandled
+                == eddy::codegen::unhandled_policy::skip);
+  SUCCEED();
+}
+
+TEST_CASE("the test kit handles a thousand orders in well under a second") {
+  auto start = std::chrono::steady_clock::now();
+  shop::orders_handlers handlers;
+  shop::OrdersTestKit kit{handlers};
+  for (int i = 0; i < 1000; ++i)
+    kit.send(place("o" + std::to_string(i), 100 + i));
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  CHECK(kit.emitted<shop::OrderPlaced>().size() == 1000);
+  CHECK(elapsed < std::chrono::milliseconds{500});
+}
