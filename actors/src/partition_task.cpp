@@ -1,6 +1,8 @@
 #include "partition_task.hpp"
 
 #include <exception>
+#include <mutex>
+#include <stdexcept>
 
 #include <eddy/log.hpp>
 
@@ -11,7 +13,8 @@ namespace {
 /// The context a handler sees: emits go to the sink, held by the current batch's ticket.
 class task_context final : public context {
 public:
-  explicit task_context(runtime* rt) : rt_(rt) {}
+  task_context(runtime* rt, std::shared_ptr<partition_state> state)
+    : rt_(rt), state_(std::move(state)) {}
 
   void emit(const std::string& topic, std::string_view key, std::string_view value,
             const std::vector<header>& headers) override {
@@ -20,6 +23,27 @@ public:
   }
 
   const std::string& service_name() const noexcept override { return rt_->service_name; }
+
+  state_store& state() override {
+    if (!state_)
+      throw std::logic_error{"service '" + rt_->service_name + "' declares no journal"};
+    return state_->store;
+  }
+
+  void emit_event(std::string_view key, std::string_view value,
+                  const std::vector<header>& headers) override {
+    auto& store = state(); // throws without a journal
+    // Same partition as the input: the task that owns a key owns its state.
+    rt_->out->produce(rt_->journal->topic, key, value, headers, ticket_, partition_);
+    ++emitted_;
+    record event;
+    event.topic = rt_->journal->topic;
+    event.partition = partition_;
+    event.key = std::string{key};
+    event.value = std::string{value};
+    event.headers = headers;
+    rt_->journal->apply(event, store);
+  }
 
   /// Sends `r` to the dead-letter topic with headers naming its source and `reason`.
   void dead_letter(const record& r, const std::string& reason) {
@@ -32,31 +56,41 @@ public:
     emit(rt_->dead_letter_topic, r.key, r.value, headers);
   }
 
-  void begin(partition_progress::ticket* t) {
+  void begin(partition_progress::ticket* t, std::int32_t partition) {
     ticket_ = t;
+    partition_ = partition;
     emitted_ = 0;
+  }
+
+  /// Locks the partition's state for a batch (tasks of other topics may share it).
+  std::unique_lock<std::mutex> lock_state() {
+    return state_ ? std::unique_lock<std::mutex>{state_->mtx} : std::unique_lock<std::mutex>{};
   }
 
   std::int64_t emitted() const noexcept { return emitted_; }
 
 private:
   runtime* rt_;
+  std::shared_ptr<partition_state> state_;
   partition_progress::ticket* ticket_ = nullptr;
+  std::int32_t partition_ = -1;
   std::int64_t emitted_ = 0;
 };
 
 } // namespace
 
 caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
-                             std::shared_ptr<partition_progress> progress, const handler* fn) {
-  auto ctx = std::make_shared<task_context>(rt);
+                             std::shared_ptr<partition_progress> progress, const handler* fn,
+                             std::shared_ptr<partition_state> state) {
+  auto ctx = std::make_shared<task_context>(rt, std::move(state));
   return {
     [rt, progress, fn, ctx](record_batch& batch) {
       if (batch.records.empty())
         return;
       auto* ticket = progress->open(batch.records.back().offset + 1,
                                     static_cast<std::int64_t>(batch.records.size()));
-      ctx->begin(ticket);
+      ctx->begin(ticket, batch.records.front().partition);
+      auto state_lock = ctx->lock_state();
       std::int64_t errors = 0;
       for (auto& r : batch.records) {
         try {

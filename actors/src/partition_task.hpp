@@ -22,8 +22,10 @@ struct record_batch {
 };
 
 /// Spawnable behavior of a partition task.
+/// `state` is the journal partition's state, or null if the service has no journal.
 caf::behavior partition_task(caf::event_based_actor* self, runtime* rt,
-                             std::shared_ptr<partition_progress> progress, const handler* fn);
+                             std::shared_ptr<partition_progress> progress, const handler* fn,
+                             std::shared_ptr<partition_state> state);
 
 } // namespace eddy::detail
 

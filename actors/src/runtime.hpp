@@ -7,10 +7,16 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+
+#include <librdkafka/rdkafkacpp.h>
 
 #include <eddy/config.hpp>
 #include <eddy/service.hpp>
+#include <eddy/state_store.hpp>
 
 #include "sink.hpp"
 
@@ -26,6 +32,24 @@ struct runtime_counters {
   std::atomic<std::int64_t> pauses{0};
 };
 
+/// The state of one journal partition. Tasks of several consumed topics may share a
+/// partition, so the store is guarded; the source commits it at quiet points.
+struct partition_state {
+  explicit partition_state(state_store opened) : store(std::move(opened)) {}
+  std::mutex mtx;
+  state_store store;
+};
+
+/// The service's own event topic and how its events fold into state.
+struct journal_spec {
+  std::string topic;
+  int partitions = 0;
+  journal_applier apply;
+  /// Next journal offset known delivered, per partition (-1: none yet); written by the
+  /// sink's delivery thread, read by the source when it commits a store's checkpoint.
+  std::unique_ptr<std::atomic<std::int64_t>[]> delivered_next;
+};
+
 struct runtime {
   std::string service_name;
   std::string dead_letter_topic;
@@ -37,6 +61,12 @@ struct runtime {
   /// True for processing.guarantee=exactly_once: outputs and offsets commit in transactions.
   bool exactly_once = false;
   sink* out = nullptr;
+  /// The journal, if the service declared one.
+  std::optional<journal_spec> journal;
+  /// Folder of this service's state stores.
+  std::string state_dir;
+  /// Creates a consumer that reads the journal during a restore (no group membership).
+  std::function<std::unique_ptr<RdKafka::KafkaConsumer>()> make_restore_consumer;
   /// Called on the source's thread when it begins a graceful stop.
   std::function<void()> on_stopping;
   runtime_counters counters;

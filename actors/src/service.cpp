@@ -107,6 +107,20 @@ service& service::topic(std::string name, int partitions, int replication_factor
   return *this;
 }
 
+service& service::journal(std::string topic, int partitions, journal_applier apply) {
+  impl_->topics.push_back({topic, partitions, -1});
+  detail::journal_spec spec;
+  spec.topic = std::move(topic);
+  spec.partitions = partitions;
+  spec.apply = std::move(apply);
+  spec.delivered_next = std::make_unique<std::atomic<std::int64_t>[]>(
+    static_cast<std::size_t>(std::max(partitions, 1)));
+  for (int p = 0; p < partitions; ++p)
+    spec.delivered_next[static_cast<std::size_t>(p)].store(-1);
+  impl_->rt.journal = std::move(spec);
+  return *this;
+}
+
 service& service::consume(std::string topic, handler fn) {
   impl_->rt.handlers[std::move(topic)] = std::move(fn);
   return *this;
@@ -224,6 +238,30 @@ expected<void> service::impl::run(bool handle_signals) {
   auto consumer_conf = internal::make_conf(cfg, client_kind::consumer);
   if (!consumer_conf)
     return fail(consumer_conf.error_value());
+  if (rt.journal) {
+    for (auto& topic : subscription)
+      if (auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
+          count && *count != rt.journal->partitions)
+        return fail(error{errc::topic_error,
+                          "consumed topic '" + topic + "' has " + std::to_string(*count)
+                            + " partitions but journal '" + rt.journal->topic + "' has "
+                            + std::to_string(rt.journal->partitions)
+                            + ": a key's input and state must share a partition number"});
+    rt.state_dir = cfg.state_dir() + "/" + name;
+    rt.make_restore_consumer = [this] {
+      auto conf = internal::make_conf(cfg, client_kind::consumer);
+      std::string reason;
+      (*conf)->set("enable.partition.eof", "true", reason);
+      auto consumer = internal::make_consumer(**conf);
+      return std::move(consumer.value());
+    };
+    out.track_deliveries(rt.journal->topic, [this](std::int32_t partition, std::int64_t offset) {
+      auto& next = rt.journal->delivered_next[static_cast<std::size_t>(partition)];
+      auto value = next.load();
+      while (value < offset + 1 && !next.compare_exchange_weak(value, offset + 1)) {
+      }
+    });
+  }
   detail::source src{rt};
   std::string reason;
   (*consumer_conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(&src), reason);

@@ -29,7 +29,8 @@ void sink::start() {
 }
 
 void sink::produce(const std::string& topic, std::string_view key, std::string_view value,
-                   const std::vector<header>& headers, partition_progress::ticket* owner) {
+                   const std::vector<header>& headers, partition_progress::ticket* owner,
+                   std::int32_t partition) {
   if (owner)
     partition_progress::hold(owner);
   while (true) {
@@ -39,7 +40,7 @@ void sink::produce(const std::string& topic, std::string_view key, std::string_v
       for (auto& [name, bytes] : headers)
         kafka_headers->add(name, bytes.data(), bytes.size());
     }
-    auto err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+    auto err = producer_->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY,
                                   const_cast<char*>(value.data()), value.size(), key.data(),
                                   key.size(), 0, kafka_headers, owner);
     if (err == RdKafka::ERR_NO_ERROR)
@@ -62,9 +63,17 @@ bool sink::flush(int timeout_ms) {
   return producer_->flush(timeout_ms) == RdKafka::ERR_NO_ERROR;
 }
 
+void sink::track_deliveries(std::string topic,
+                            std::function<void(std::int32_t, std::int64_t)> delivered) {
+  tracked_topic_ = std::move(topic);
+  tracked_delivered_ = std::move(delivered);
+}
+
 void sink::dr_cb(RdKafka::Message& message) {
   auto* owner = static_cast<partition_progress::ticket*>(message.msg_opaque());
   if (message.err() == RdKafka::ERR_NO_ERROR) {
+    if (tracked_delivered_ && message.topic_name() == tracked_topic_)
+      tracked_delivered_(message.partition(), message.offset());
     if (owner)
       partition_progress::release(owner);
     return;

@@ -5,6 +5,7 @@
 // the link from each delivery back to the batch ticket that emitted it.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <thread>
@@ -35,7 +36,12 @@ public:
   /// Produces asynchronously; `owner` (may be null) is held until the delivery report.
   /// Waits while the local queue is full.
   void produce(const std::string& topic, std::string_view key, std::string_view value,
-               const std::vector<header>& headers, partition_progress::ticket* owner);
+               const std::vector<header>& headers, partition_progress::ticket* owner,
+               std::int32_t partition = RdKafka::Topic::PARTITION_UA);
+
+  /// Reports each delivered record of `topic` (the journal) as (partition, offset).
+  void track_deliveries(std::string topic,
+                        std::function<void(std::int32_t, std::int64_t)> delivered);
 
   /// Waits up to `timeout_ms` for every queued record to be delivered; false on timeout.
   bool flush(int timeout_ms);
@@ -49,6 +55,8 @@ private:
   std::unique_ptr<RdKafka::Producer> producer_;
   std::string creation_error_;
   std::thread poller_;
+  std::string tracked_topic_;
+  std::function<void(std::int32_t, std::int64_t)> tracked_delivered_;
   std::atomic<bool> running_{false};
   std::atomic<std::int64_t> failed_{0};
 };

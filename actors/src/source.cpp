@@ -48,10 +48,17 @@ expected<void> source::run(caf::blocking_actor* self) {
       dispatch_all();
       apply_credit();
       if (now >= next_commit && now >= commit_hold_until_) {
-        if (rt_.exactly_once)
+        if (rt_.exactly_once) {
           commit_transaction(false);
-        else
+        } else if (rt_.journal) {
+          // A store may only record what the journal holds: wait for the deliveries.
+          dispatch_all();
+          drain(all_partitions());
+          commit_states();
           commit_all(false);
+        } else {
+          commit_all(false);
+        }
         next_commit = now + rt_.commit_interval;
       }
       next_control = now + std::chrono::milliseconds{5};
@@ -91,6 +98,7 @@ expected<void> source::run(caf::blocking_actor* self) {
     commit_transaction(true);
   } else {
     rt_.out->flush(static_cast<int>(rt_.shutdown_timeout.count()));
+    commit_states();
     commit_all(true);
   }
   // close() revokes the remaining partitions through rebalance_cb, which stops the tasks.
@@ -99,6 +107,7 @@ expected<void> source::run(caf::blocking_actor* self) {
     caf::anon_send_exit(p.task, caf::exit_reason::user_shutdown);
   partitions_.clear();
   index_.clear();
+  states_.clear();
   if (auto* reason = failure())
     return *reason;
   return {};
@@ -176,6 +185,11 @@ void source::commit_transaction(bool closing) {
           p->committed = std::max(p->committed, p->progress->handled());
           p->transaction_start = -1;
         }
+        if (rt_.journal) {
+          // The SQLite transaction commits only after the Kafka one.
+          drain(everything);
+          commit_states();
+        }
         rt_.counters.commits.fetch_add(1);
         begin_transaction();
         return;
@@ -204,7 +218,9 @@ void source::abort_and_rewind() {
     fail_transaction("abort_transaction", *err);
     return;
   }
-  // The aborted outputs never happened: hand the same records to the tasks again.
+  // The aborted outputs never happened: forget their effects on state and hand the same
+  // records to the tasks again.
+  rollback_states();
   for (auto* p : all_partitions()) {
     if (p->transaction_start < 0)
       continue;
@@ -406,11 +422,18 @@ void source::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
     auto handler_it = rt_.handlers.find(tp->topic());
     if (handler_it == rt_.handlers.end())
       continue;
+    std::shared_ptr<partition_state> state;
+    if (rt_.journal) {
+      auto& slot = states_[tp->partition()];
+      if (!slot)
+        slot = restore(tp->partition());
+      state = slot;
+    }
     assigned_partition p;
     p.topic = tp->topic();
     p.partition = tp->partition();
     p.progress = std::make_shared<partition_progress>();
-    p.task = self_->spawn(partition_task, &rt_, p.progress, &handler_it->second);
+    p.task = self_->spawn(partition_task, &rt_, p.progress, &handler_it->second, state);
     partitions_.emplace(partition_key{p.topic, p.partition}, std::move(p));
   }
   index_.clear();
@@ -441,6 +464,7 @@ void source::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
     if (!drain(revoked))
       logger().warn("revoke: in-flight records not finished within {} ms service={}",
                     rt_.shutdown_timeout.count(), rt_.service_name);
+    commit_states();
     commit(revoked, true);
   }
   for (auto* p : revoked) {
@@ -450,9 +474,110 @@ void source::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
     partitions_.erase({p->topic, p->partition});
   }
   index_.clear();
+  release_states();
   rt_.counters.assigned_partitions.store(static_cast<std::int64_t>(partitions_.size()));
   logger().info("partitions revoked service={} count={} lost={} total={}", rt_.service_name,
                 partitions.size(), lost, partitions_.size());
+}
+
+std::shared_ptr<partition_state> source::restore(std::int32_t partition) {
+  auto& journal = *rt_.journal;
+  auto path = rt_.state_dir + "/" + journal.topic + "-" + std::to_string(partition) + ".db";
+  auto opened = state_store::open(path);
+  if (!opened) {
+    failure_ = opened.error_value();
+    return nullptr;
+  }
+  auto state = std::make_shared<partition_state>(std::move(*opened));
+  auto& store = state->store;
+  if (store.recovered_from_corruption())
+    logger().warn("state store rebuilt from offset 0 path={}", path);
+  auto consumer = rt_.make_restore_consumer();
+  std::int64_t low = 0, high = 0;
+  consumer->query_watermark_offsets(journal.topic, partition, &low, &high, 10000);
+  // Never trust a store past its checkpoint: replay everything after it.
+  auto next = std::max(store.checkpoint(journal.topic, partition).value_or(0), low);
+  auto started = clock::now();
+  auto total = std::max<std::int64_t>(high - next, 0);
+  std::int64_t replayed = 0;
+  if (next < high) {
+    logger().info("restoring service={} journal={} partition={} from={} to={}", rt_.service_name,
+                  journal.topic, partition, next, high);
+    std::vector<RdKafka::TopicPartition*> start{
+      RdKafka::TopicPartition::create(journal.topic, partition, next)};
+    consumer->assign(start);
+    RdKafka::TopicPartition::destroy(start);
+    auto last_report = clock::now();
+    auto last_progress = clock::now();
+    while (clock::now() - last_progress < rt_.shutdown_timeout) {
+      std::unique_ptr<RdKafka::Message> m{consumer->consume(200)};
+      if (m->err() == RdKafka::ERR__PARTITION_EOF)
+        break;
+      if (m->err() != RdKafka::ERR_NO_ERROR)
+        continue;
+      last_progress = clock::now();
+      record event;
+      event.topic = journal.topic;
+      event.partition = partition;
+      event.offset = m->offset();
+      if (m->key())
+        event.key = *m->key();
+      event.value.assign(static_cast<const char*>(m->payload()), m->len());
+      journal.apply(event, store);
+      next = m->offset() + 1;
+      if (++replayed % 10000 == 0) {
+        store.set_checkpoint(journal.topic, partition, next);
+        if (auto saved = store.commit(); !saved)
+          failure_ = saved.error_value();
+      }
+      if (next >= high)
+        break; // without transaction markers the end is known; with them, EOF says it
+      if (clock::now() - last_report > std::chrono::seconds{1}) {
+        logger().info("restoring service={} partition={} done={}/{}", rt_.service_name, partition,
+                      replayed, total);
+        last_report = clock::now();
+      }
+    }
+    consumer->unassign();
+  }
+  store.set_checkpoint(journal.topic, partition, next);
+  if (auto saved = store.commit(); !saved)
+    failure_ = saved.error_value();
+  journal.delivered_next[partition].store(next);
+  auto seconds = std::chrono::duration<double>(clock::now() - started).count();
+  logger().info("restored service={} journal={} partition={} events={} seconds={:.2f}",
+                rt_.service_name, journal.topic, partition, replayed, seconds);
+  consumer->close();
+  return state;
+}
+
+void source::commit_states() {
+  if (!rt_.journal)
+    return;
+  for (auto& [partition, state] : states_) {
+    std::lock_guard<std::mutex> guard{state->mtx};
+    auto next = rt_.journal->delivered_next[partition].load();
+    if (next >= 0)
+      state->store.set_checkpoint(rt_.journal->topic, partition, next);
+    if (auto saved = state->store.commit(); !saved && !failure_)
+      failure_ = saved.error_value();
+  }
+}
+
+void source::rollback_states() {
+  for (auto& [partition, state] : states_) {
+    std::lock_guard<std::mutex> guard{state->mtx};
+    state->store.rollback();
+  }
+}
+
+void source::release_states() {
+  for (auto i = states_.begin(); i != states_.end();) {
+    bool used = false;
+    for (auto& [key, p] : partitions_)
+      used = used || p.partition == i->first;
+    i = used ? std::next(i) : states_.erase(i);
+  }
 }
 
 } // namespace eddy::detail

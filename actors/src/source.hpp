@@ -70,6 +70,10 @@ private:
   void on_assign(std::vector<RdKafka::TopicPartition*>& partitions);
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
   std::vector<assigned_partition*> all_partitions();
+  std::shared_ptr<partition_state> restore(std::int32_t partition);
+  void commit_states();
+  void rollback_states();
+  void release_states();
   /// The first delivery failure of any partition, remembered once seen, or null.
   const error* failure();
   void begin_transaction();
@@ -81,6 +85,8 @@ private:
   RdKafka::KafkaConsumer* consumer_ = nullptr;
   caf::blocking_actor* self_ = nullptr;
   std::map<partition_key, assigned_partition> partitions_;
+  /// Journal partition → its restored state, while any assigned partition uses it.
+  std::map<std::int32_t, std::shared_ptr<partition_state>> states_;
   /// Last (topic handle, partition) → entry, so the per-record lookup avoids strings.
   std::map<std::pair<const void*, std::int32_t>, assigned_partition*> index_;
   std::size_t pending_records_ = 0;

@@ -45,6 +45,8 @@ constexpr setting settings[] = {
    "use an in-process librdkafka mock cluster of N brokers (not durable, no transactions)",
    true, 0},
   {"eddy.scheduler.threads", "2", "CAF scheduler threads running partition tasks", true, 1},
+  {"eddy.state.dir", "eddy-state",
+   "folder of the services' state stores (one SQLite file per journal partition)", false, 0},
   {"eddy.dead.letter.topic", "", "topic for records whose handler threw (default <service>-dlq)",
    false, 0},
 };
@@ -303,6 +305,10 @@ int config::mock_brokers() const {
 
 int config::scheduler_threads() const {
   return static_cast<int>(integer_setting("eddy.scheduler.threads"));
+}
+
+std::string config::state_dir() const {
+  return get("eddy.state.dir").value_or("eddy-state");
 }
 
 std::string config::dead_letter_topic() const {

@@ -3,11 +3,13 @@
 /// @file
 /// What a handler may do besides reading its record: emit records to Kafka.
 
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <eddy/record.hpp>
+#include <eddy/state_store.hpp>
 
 namespace eddy {
 
@@ -27,6 +29,19 @@ public:
 
   /// The name of the running service.
   virtual const std::string& service_name() const noexcept = 0;
+
+  /// The state of the partition being handled: the fold of the service's journal (see
+  /// `service::journal`). Throws std::logic_error if the service has no journal.
+  virtual state_store& state() { throw std::logic_error{"this service declares no journal"}; }
+
+  /// Emits an event to the service's journal, to the partition of the record being
+  /// handled, and applies it to `state()` at once, so the next record sees it. The state
+  /// becomes durable only through the journal. Throws std::logic_error without a journal.
+  virtual void emit_event(std::string_view key, std::string_view value,
+                          const std::vector<header>& headers = {}) {
+    (void) key, (void) value, (void) headers;
+    throw std::logic_error{"this service declares no journal"};
+  }
 };
 
 } // namespace eddy

@@ -15,12 +15,18 @@
 #include <eddy/context.hpp>
 #include <eddy/error.hpp>
 #include <eddy/record.hpp>
+#include <eddy/state_store.hpp>
 
 namespace eddy {
 
 /// Handles one record. An exception escaping it sends the record to the service's
 /// dead-letter topic (with headers naming the source and the error); the service goes on.
 using handler = std::function<void(const record&, context&)>;
+
+/// Folds one event of the service's journal into the state of its partition. Called for
+/// every event the service emits with `context::emit_event` and, on start or assignment,
+/// for every journal event past the store's checkpoint (the restore).
+using journal_applier = std::function<void(const record&, state_store&)>;
 
 /// The lifecycle of a service. Legal transitions: created → starting → running →
 /// stopping → stopped; any state before stopped → failed.
@@ -66,6 +72,12 @@ public:
   /// Declares a topic the service needs; `run()` creates it if missing and fails if it
   /// exists with another partition count.
   service& topic(std::string name, int partitions, int replication_factor = -1);
+
+  /// Declares the service's own event topic (its journal) with `partitions` partitions,
+  /// which must equal those of the consumed topics (co-partitioning). Each partition's
+  /// state is a SQLite store under `eddy.state.dir`, rebuilt from the journal on start or
+  /// assignment before any input is handled; it is a cache, never the source of truth.
+  service& journal(std::string topic, int partitions, journal_applier apply);
 
   /// Registers the handler for the records of `topic`. The topic must exist at start,
   /// declared with `topic()` or created elsewhere.

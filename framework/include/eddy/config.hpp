@@ -106,6 +106,9 @@ public:
   /// Number of CAF scheduler threads that run partition tasks. `eddy.scheduler.threads`.
   int scheduler_threads() const;
 
+  /// Folder of the state stores. `eddy.state.dir`, default `eddy-state`.
+  std::string state_dir() const;
+
   /// Topic for records whose handler threw; empty means `<service>-dlq`.
   /// `eddy.dead.letter.topic`.
   std::string dead_letter_topic() const;

@@ -1,0 +1,96 @@
+// Integration test of event-sourced state on the real broker: a service folds its own
+// journal into per-partition SQLite stores; a restart continues from the stores, and a
+// deleted store is rebuilt from the journal before any input is handled.
+
+#include <filesystem>
+#include <map>
+
+#include <catch2/catch.hpp>
+
+#include <eddy/service.hpp>
+
+#include "kafka_fixture.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr int keys = 50;
+
+/// A counter per key: each input record emits the key's next count as an event.
+std::unique_ptr<eddy::service> counter(const std::string& in, const std::string& journal,
+                                       const std::string& group, const std::string& state_dir,
+                                       const std::string& guarantee) {
+  eddy::config cfg;
+  cfg.set("bootstrap.servers", eddy::test::broker_bootstrap()).set("group.id", group)
+    .set("eddy.state.dir", state_dir).set("eddy.commit.interval.ms", "200")
+    .set("eddy.processing.guarantee", guarantee);
+  auto svc = std::make_unique<eddy::service>("counter-it", cfg);
+  svc->journal(journal, 4, [](const eddy::record& event, eddy::state_store& state) {
+    state.put(event.key, event.value);
+  });
+  svc->consume(in, [](const eddy::record& r, eddy::context& ctx) {
+    auto current = ctx.state().get(r.key);
+    ctx.emit_event(r.key, std::to_string((current ? std::stoll(*current) : 0) + 1));
+  });
+  return svc;
+}
+
+/// Runs `svc` until the group has committed `offsets` input offsets, then stops it.
+void run_until_committed(eddy::service& svc, const std::string& group, const std::string& in,
+                         std::int64_t offsets) {
+  eddy::test::service_thread running{svc};
+  REQUIRE(eddy::test::eventually(
+    [&] {
+      std::this_thread::sleep_for(200ms);
+      return eddy::test::committed_total(eddy::test::broker_bootstrap(), group, in, 4) == offsets;
+    },
+    90s));
+  REQUIRE(running.stop_and_join());
+}
+
+/// The last count the journal holds for each key, and how many events it holds.
+std::pair<std::map<std::string, std::int64_t>, std::size_t> journal_counts(
+  const std::string& journal, std::int64_t expected) {
+  std::map<std::string, std::int64_t> last;
+  auto events = eddy::test::consume(eddy::test::broker_bootstrap(), journal, expected, 10s, true);
+  for (auto& e : events)
+    last[e.key] = std::stoll(e.value);
+  return {last, events.size()};
+}
+
+} // namespace
+
+TEST_CASE("event-sourced state survives a restart and a deleted store rebuilds from the journal") {
+  auto guarantee = GENERATE(as<std::string>{}, "at_least_once", "exactly_once");
+  INFO("processing.guarantee=" << guarantee);
+  auto in = eddy::test::unique_name("counter-in");
+  auto journal = eddy::test::unique_name("counter-journal");
+  auto group = eddy::test::unique_name("counter-group");
+  auto state_dir = (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")).string();
+  auto key_of = [](std::int64_t i) { return "key-" + std::to_string(i % keys); };
+  auto value_of = [](std::int64_t) { return std::string{"+1"}; };
+  eddy::test::create_topic(eddy::test::broker_bootstrap(), in, 4);
+
+  eddy::test::produce(eddy::test::broker_bootstrap(), in, 20000, key_of, value_of);
+  run_until_committed(*counter(in, journal, group, state_dir, guarantee), group, in, 20000);
+
+  // A restart continues from the stores: counts go on where they stopped.
+  eddy::test::produce(eddy::test::broker_bootstrap(), in, 10000, key_of, value_of, 20000);
+  run_until_committed(*counter(in, journal, group, state_dir, guarantee), group, in, 30000);
+  auto [after_restart, events] = journal_counts(journal, 30000);
+  CHECK(events == 30000);
+  REQUIRE(after_restart.size() == keys);
+  for (auto& [key, count] : after_restart)
+    CHECK(count == 30000 / keys);
+
+  // Without any store the state is rebuilt from the journal before the next input.
+  std::filesystem::remove_all(state_dir);
+  eddy::test::produce(eddy::test::broker_bootstrap(), in, keys, key_of, value_of, 30000);
+  run_until_committed(*counter(in, journal, group, state_dir, guarantee), group, in, 30000 + keys);
+  auto [rebuilt, all_events] = journal_counts(journal, 30000 + keys);
+  CHECK(all_events == 30000 + keys);
+  for (auto& [key, count] : rebuilt)
+    CHECK(count == 30000 / keys + 1);
+  std::filesystem::remove_all(state_dir);
+}
