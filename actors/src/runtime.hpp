@@ -30,6 +30,7 @@ struct runtime_counters {
   std::atomic<std::int64_t> assigned_partitions{0};
   std::atomic<std::int64_t> paused_partitions{0};
   std::atomic<std::int64_t> pauses{0};
+  std::atomic<std::int64_t> events_restored{0};
 };
 
 /// The state of one journal partition. Tasks of several consumed topics may share a
@@ -69,6 +70,8 @@ struct runtime {
   std::function<std::unique_ptr<RdKafka::KafkaConsumer>()> make_restore_consumer;
   /// Called on the source's thread when it begins a graceful stop.
   std::function<void()> on_stopping;
+  /// Called on the source's thread when a restore begins (true) and ends (false).
+  std::function<void(bool)> on_restoring;
   runtime_counters counters;
   std::atomic<bool> stop_requested{false};
 };

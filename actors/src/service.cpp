@@ -69,6 +69,8 @@ const char* to_string(service_state state) noexcept {
       return "stopped";
     case service_state::failed:
       return "failed";
+    case service_state::restoring:
+      return "restoring";
   }
   return "unknown";
 }
@@ -148,6 +150,7 @@ service_stats service::stats() const noexcept {
   result.assigned_partitions = c.assigned_partitions.load();
   result.paused_partitions = c.paused_partitions.load();
   result.pauses = c.pauses.load();
+  result.events_restored = c.events_restored.load();
   return result;
 }
 
@@ -187,6 +190,9 @@ expected<void> service::impl::run(bool handle_signals) {
   rt.commit_interval = cfg.commit_interval();
   rt.shutdown_timeout = cfg.shutdown_timeout();
   rt.on_stopping = [this] { transition(service_state::stopping); };
+  rt.on_restoring = [this](bool restoring) {
+    transition(restoring ? service_state::restoring : service_state::running);
+  };
   rt.exactly_once = cfg.guarantee() == processing_guarantee::exactly_once;
   if (rt.exactly_once) {
     // One transactional producer per instance; consumers see committed records only.

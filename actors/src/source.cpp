@@ -1,6 +1,9 @@
 #include "source.hpp"
 
+#include <cstdio>
 #include <thread>
+
+#include <unistd.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -480,6 +483,20 @@ void source::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
                 partitions.size(), lost, partitions_.size());
 }
 
+void source::print_restore_progress(std::int32_t partition, std::int64_t done,
+                                    std::int64_t total, clock::duration elapsed, bool last) {
+  constexpr int width = 30;
+  auto fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+  auto filled = static_cast<int>(fraction * width);
+  auto seconds = std::max(std::chrono::duration<double>(elapsed).count(), 1e-6);
+  std::fprintf(stderr, "\rrestoring %s[%d] [%s%s] %lld/%lld events, %.0f events/s%s",
+               rt_.journal->topic.c_str(), partition, std::string(filled, '#').c_str(),
+               std::string(width - filled, ' ').c_str(), static_cast<long long>(done),
+               static_cast<long long>(total), static_cast<double>(done) / seconds,
+               last ? "\n" : "");
+  std::fflush(stderr);
+}
+
 std::shared_ptr<partition_state> source::restore(std::int32_t partition) {
   auto& journal = *rt_.journal;
   auto path = rt_.state_dir + "/" + journal.topic + "-" + std::to_string(partition) + ".db";
@@ -503,6 +520,9 @@ std::shared_ptr<partition_state> source::restore(std::int32_t partition) {
   if (next < high) {
     logger().info("restoring service={} journal={} partition={} from={} to={}", rt_.service_name,
                   journal.topic, partition, next, high);
+    if (rt_.on_restoring)
+      rt_.on_restoring(true);
+    bool terminal = ::isatty(STDERR_FILENO) != 0;
     std::vector<RdKafka::TopicPartition*> start{
       RdKafka::TopicPartition::create(journal.topic, partition, next)};
     consumer->assign(start);
@@ -532,14 +552,22 @@ std::shared_ptr<partition_state> source::restore(std::int32_t partition) {
       }
       if (next >= high)
         break; // without transaction markers the end is known; with them, EOF says it
-      if (clock::now() - last_report > std::chrono::seconds{1}) {
+      if (terminal && clock::now() - last_report > std::chrono::milliseconds{200}) {
+        print_restore_progress(partition, replayed, total, clock::now() - started);
+        last_report = clock::now();
+      } else if (clock::now() - last_report > std::chrono::seconds{1}) {
         logger().info("restoring service={} partition={} done={}/{}", rt_.service_name, partition,
                       replayed, total);
         last_report = clock::now();
       }
     }
+    if (terminal)
+      print_restore_progress(partition, replayed, total, clock::now() - started, true);
     consumer->unassign();
+    if (rt_.on_restoring)
+      rt_.on_restoring(false);
   }
+  rt_.counters.events_restored.fetch_add(replayed);
   store.set_checkpoint(journal.topic, partition, next);
   if (auto saved = store.commit(); !saved)
     failure_ = saved.error_value();

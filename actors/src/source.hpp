@@ -71,6 +71,8 @@ private:
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
   std::vector<assigned_partition*> all_partitions();
   std::shared_ptr<partition_state> restore(std::int32_t partition);
+  void print_restore_progress(std::int32_t partition, std::int64_t done, std::int64_t total,
+                              std::chrono::steady_clock::duration elapsed, bool last = false);
   void commit_states();
   void rollback_states();
   void release_states();

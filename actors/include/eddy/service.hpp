@@ -28,9 +28,10 @@ using handler = std::function<void(const record&, context&)>;
 /// for every journal event past the store's checkpoint (the restore).
 using journal_applier = std::function<void(const record&, state_store&)>;
 
-/// The lifecycle of a service. Legal transitions: created → starting → running →
-/// stopping → stopped; any state before stopped → failed.
-enum class service_state { created, starting, running, stopping, stopped, failed };
+/// The lifecycle of a service. Legal transitions: created → starting → running ⇄
+/// restoring (while newly assigned partitions replay the journal) → stopping → stopped;
+/// any state before stopped → failed.
+enum class service_state { created, starting, running, stopping, stopped, failed, restoring };
 
 /// Returns the name of a state, e.g. "running".
 const char* to_string(service_state state) noexcept;
@@ -51,6 +52,8 @@ struct service_stats {
   std::int64_t paused_partitions = 0;
   /// How often a partition was paused for lack of credit since start.
   std::int64_t pauses = 0;
+  /// Journal events replayed into state stores since start.
+  std::int64_t events_restored = 0;
 };
 
 /// A running Eddy service: configuration, topics, handlers, and the actors that run them.
