@@ -1,0 +1,183 @@
+// State benchmark: how fast a service rebuilds its state from its journal, next to a plain
+// consumer reading the same topic, and how fast a keyed aggregate runs in at_least_once
+// and in exactly_once at two commit intervals — all in one run on the local broker.
+//
+//   bench-state [--events N] [--keys K]
+//
+// Reads the broker from EDDY_KAFKA_BOOTSTRAP_SERVERS (tools/dev bench state sets it). Last
+// line: state: restore=<ev/s> raw_consume=<ev/s> alos=<rec/s> eos100=<rec/s> eos1000=<rec/s>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include <eddy/internal/kafka.hpp>
+#include <eddy/service.hpp>
+
+#include "kafka_fixture.hpp"
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+struct options {
+  std::int64_t events = 1000000;
+  std::int64_t keys = 10000;
+};
+
+options parse(int argc, char** argv) {
+  options opt;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i + 1 < argc && arg == "--events")
+      opt.events = std::stoll(argv[++i]);
+    else if (i + 1 < argc && arg == "--keys")
+      opt.keys = std::stoll(argv[++i]);
+    else {
+      std::cerr << "usage: bench-state [--events N] [--keys K]\n";
+      std::exit(arg == "--help" ? 0 : 2);
+    }
+  }
+  return opt;
+}
+
+double seconds_since(clock_type::time_point start) {
+  return std::chrono::duration<double>(clock_type::now() - start).count();
+}
+
+/// A plain consumer reading every partition of `topic` to its end: the ceiling for a restore.
+double raw_consume(const std::string& bootstrap, const std::string& topic, std::int64_t n) {
+  eddy::config cfg;
+  cfg.set("bootstrap.servers", bootstrap).set("group.id", eddy::test::unique_name("bench-raw"));
+  auto conf = eddy::internal::make_conf(cfg, eddy::client_kind::consumer);
+  auto consumer = eddy::internal::make_consumer(**conf);
+  std::vector<RdKafka::TopicPartition*> all;
+  for (int p = 0; p < 4; ++p)
+    all.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+  (*consumer)->assign(all);
+  RdKafka::TopicPartition::destroy(all);
+  std::int64_t read = 0;
+  clock_type::time_point start;
+  while (read < n) {
+    std::unique_ptr<RdKafka::Message> m{(*consumer)->consume(1000)};
+    if (m->err() == RdKafka::ERR_NO_ERROR && read++ == 0)
+      start = clock_type::now();
+  }
+  double elapsed = seconds_since(start);
+  (*consumer)->close();
+  return static_cast<double>(n) / elapsed;
+}
+
+/// A per-key counter: every input record emits the key's next count to the journal.
+std::unique_ptr<eddy::service> counter(const std::string& bootstrap, const std::string& in,
+                                       const std::string& journal, const std::string& state_dir,
+                                       const std::string& guarantee, const std::string& interval,
+                                       std::atomic<bool>* started, clock_type::time_point* start) {
+  eddy::config cfg;
+  cfg.load_environment();
+  cfg.set("bootstrap.servers", bootstrap).set("group.id", eddy::test::unique_name("bench-state"))
+    .set("eddy.state.dir", state_dir).set("eddy.processing.guarantee", guarantee)
+    .set("eddy.commit.interval.ms", interval);
+  auto svc = std::make_unique<eddy::service>("bench-state", cfg);
+  svc->journal(journal, 4, [](const eddy::record& event, eddy::state_store& state) {
+    state.put(event.key, event.value);
+  });
+  svc->consume(in, [started, start](const eddy::record& r, eddy::context& ctx) {
+    if (started && !started->load(std::memory_order_relaxed) && !started->exchange(true))
+      *start = clock_type::now();
+    auto current = ctx.state().get(r.key);
+    ctx.emit_event(r.key, std::to_string((current ? std::stoll(*current) : 0) + 1));
+  });
+  return svc;
+}
+
+/// Runs the counter over `in` (n records) and returns records/s, first record to all
+/// input offsets committed.
+double aggregate(const std::string& bootstrap, const std::string& in, std::int64_t n,
+                 const std::string& guarantee, const std::string& interval,
+                 const std::string& state_root) {
+  auto journal = eddy::test::unique_name("bench-journal");
+  std::atomic<bool> started{false};
+  clock_type::time_point start;
+  auto svc = counter(bootstrap, in, journal, state_root + "/" + journal, guarantee, interval,
+                     &started, &start);
+  eddy::test::service_thread running{*svc};
+  eddy::test::eventually([&] { return svc->stats().records_handled >= n; }, 10min);
+  double elapsed = seconds_since(start);
+  if (!running.stop_and_join())
+    std::cerr << "aggregate (" << guarantee << ") stopped with an error\n";
+  return static_cast<double>(n) / elapsed;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto opt = parse(argc, argv);
+  std::string bootstrap;
+  try {
+    bootstrap = eddy::test::broker_bootstrap();
+  } catch (const std::exception& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+  auto state_root = (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-bench-state")).string();
+  auto key_of = [&](std::int64_t i) { return "key-" + std::to_string(i % opt.keys); };
+
+  // (a) Restore: a journal of N events, replayed into empty stores.
+  auto journal = eddy::test::unique_name("bench-history");
+  auto idle = eddy::test::unique_name("bench-idle");
+  eddy::test::create_topic(bootstrap, journal, 4);
+  eddy::test::create_topic(bootstrap, idle, 4);
+  std::printf("preloading a journal of %lld events over %lld keys...\n",
+              static_cast<long long>(opt.events), static_cast<long long>(opt.keys));
+  std::fflush(stdout);
+  eddy::test::produce(bootstrap, journal, opt.events, key_of,
+                      [](std::int64_t i) { return std::to_string(i); });
+  double raw = raw_consume(bootstrap, journal, opt.events);
+  std::printf("raw consume of the journal: %.0f events/s\n", raw);
+  std::fflush(stdout);
+  auto restorer = counter(bootstrap, idle, journal, state_root + "/restore", "at_least_once",
+                          "1000", nullptr, nullptr);
+  double restore = 0;
+  {
+    eddy::test::service_thread running{*restorer};
+    // Time the replay itself, not the start-up and group join before it.
+    while (restorer->state() != eddy::service_state::restoring
+           && restorer->stats().events_restored == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds{200});
+    auto restore_start = clock_type::now();
+    eddy::test::eventually([&] { return restorer->stats().events_restored >= opt.events; }, 10min);
+    restore = static_cast<double>(opt.events) / seconds_since(restore_start);
+    running.stop_and_join();
+  }
+  std::printf("restore into SQLite stores: %.0f events/s (%.2f of raw consume)\n", restore,
+              restore / raw);
+  std::fflush(stdout);
+
+  // (b) A keyed aggregate (a count per key) in each processing mode.
+  auto in = eddy::test::unique_name("bench-commands");
+  eddy::test::create_topic(bootstrap, in, 4);
+  eddy::test::produce(bootstrap, in, opt.events, key_of, [](std::int64_t) { return "+1"; });
+  double alos = aggregate(bootstrap, in, opt.events, "at_least_once", "1000", state_root);
+  std::printf("keyed aggregate, at_least_once: %.0f records/s\n", alos);
+  std::fflush(stdout);
+  double eos100 = aggregate(bootstrap, in, opt.events, "exactly_once", "100", state_root);
+  std::printf("keyed aggregate, exactly_once, 100 ms commits: %.0f records/s (%.2f of alos)\n",
+              eos100, eos100 / alos);
+  std::fflush(stdout);
+  double eos1000 = aggregate(bootstrap, in, opt.events, "exactly_once", "1000", state_root);
+  std::printf("keyed aggregate, exactly_once, 1 s commits: %.0f records/s (%.2f of alos)\n",
+              eos1000, eos1000 / alos);
+  std::filesystem::remove_all(state_root);
+  std::printf("state: restore=%.0f raw_consume=%.0f alos=%.0f eos100=%.0f eos1000=%.0f\n",
+              restore, raw, alos, eos100, eos1000);
+  return 0;
+}
