@@ -13,6 +13,16 @@
 # adds the generated code of PROTOS to an existing target (a library, a test), so tests can
 # compile a schema with their own main.
 #
+#   eddy_add_service(... SCHEMA_SNAPSHOT shop.desc)
+#
+# also checks, on every build that changes a schema, that the PROTOS do not break the events
+# published in the committed descriptor snapshot (eddy-schema-check: no field number reused
+# with another type, no field removed without `reserved`, no event moved to another topic or
+# key); a breaking change fails the build with the fix. `cmake --build <dir> --target
+# <NAME>-update-schema-snapshot` rewrites the snapshot from the current PROTOS. The check
+# alone is eddy_check_schema(NAME <check> SNAPSHOT <file> PROTOS ... [PROTO_ROOT]
+# [IMPORT_DIRS]), which defines the target <check>-schema-check and the update target.
+#
 # Each .proto gets its own hand-written add_custom_command (CMake 3.25's protobuf_generate
 # does not re-run when the plugin changes): it DEPENDS on the plugin target, protoc and
 # options.proto, and on the files the .proto imports through a depfile protoc writes, so a
@@ -85,14 +95,78 @@ function(eddy_target_protos)
   target_link_libraries(${arg_TARGET} PUBLIC ${pb_target} eddy::codegen PRIVATE eddy_warnings)
 endfunction()
 
+# eddy_check_schema(NAME <check> SNAPSHOT <file> PROTOS <files...> [PROTO_ROOT <dir>]
+#                   [IMPORT_DIRS <dirs...>])
+function(eddy_check_schema)
+  cmake_parse_arguments(arg "" "NAME;SNAPSHOT;PROTO_ROOT" "PROTOS;IMPORT_DIRS" ${ARGN})
+  if(NOT arg_NAME OR NOT arg_SNAPSHOT OR NOT arg_PROTOS)
+    message(FATAL_ERROR "eddy_check_schema: NAME, SNAPSHOT and PROTOS are required")
+  endif()
+  if(NOT arg_PROTO_ROOT)
+    set(arg_PROTO_ROOT ${CMAKE_CURRENT_SOURCE_DIR})
+  endif()
+  get_filename_component(root ${arg_PROTO_ROOT} ABSOLUTE)
+  get_filename_component(snapshot ${arg_SNAPSHOT} ABSOLUTE)
+  set(import_args -I ${root})
+  foreach(dir IN LISTS arg_IMPORT_DIRS)
+    get_filename_component(dir ${dir} ABSOLUTE)
+    list(APPEND import_args -I ${dir})
+  endforeach()
+  list(APPEND import_args -I ${EDDY_OPTIONS_PROTO_DIR})
+  set(abs_protos)
+  foreach(proto IN LISTS arg_PROTOS)
+    get_filename_component(abs ${proto} ABSOLUTE BASE_DIR ${root})
+    list(APPEND abs_protos ${abs})
+  endforeach()
+  # Descriptor file names are the PROTOS as given, relative to the import root, so the
+  # snapshot holds no machine-specific paths.
+  set(protoc_args --include_imports ${import_args} ${arg_PROTOS})
+
+  add_custom_target(${arg_NAME}-update-schema-snapshot
+    COMMAND protobuf::protoc --descriptor_set_out=${snapshot} ${protoc_args}
+    DEPENDS ${abs_protos}
+    WORKING_DIRECTORY ${root}
+    COMMENT "Writing the schema snapshot ${snapshot}"
+    VERBATIM)
+  # Without the snapshot the check fails (until the update target has written it) and does
+  # not depend on it; configure again once it exists.
+  set(snapshot_dep ${snapshot})
+  if(NOT EXISTS ${snapshot})
+    message(WARNING "eddy_check_schema: no snapshot ${snapshot}; build the target "
+                    "${arg_NAME}-update-schema-snapshot to create it")
+    set(snapshot_dep)
+  endif()
+  set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/eddy_gen/${arg_NAME})
+  add_custom_command(
+    OUTPUT ${out_dir}/schema-check.stamp
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
+    COMMAND protobuf::protoc --descriptor_set_out=${out_dir}/schema.desc ${protoc_args}
+    COMMAND eddy-schema-check ${snapshot} ${out_dir}/schema.desc
+    COMMAND ${CMAKE_COMMAND} -E touch ${out_dir}/schema-check.stamp
+    DEPENDS ${abs_protos} ${snapshot_dep} ${EDDY_OPTIONS_PROTO_DIR}/eddy/options.proto
+            eddy-schema-check protobuf::protoc
+    WORKING_DIRECTORY ${root}
+    COMMENT "Checking the schemas of ${arg_NAME} against ${arg_SNAPSHOT}"
+    VERBATIM)
+  add_custom_target(${arg_NAME}-schema-check DEPENDS ${out_dir}/schema-check.stamp)
+endfunction()
+
 # eddy_add_service(NAME <target> PROTOS <files...> SOURCES <files...> [PROTO_ROOT <dir>]
-#                  [IMPORT_DIRS <dirs...>])
+#                  [IMPORT_DIRS <dirs...>] [SCHEMA_SNAPSHOT <file>])
 function(eddy_add_service)
-  cmake_parse_arguments(arg "" "NAME;PROTO_ROOT" "PROTOS;SOURCES;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(arg "" "NAME;PROTO_ROOT;SCHEMA_SNAPSHOT" "PROTOS;SOURCES;IMPORT_DIRS"
+                        ${ARGN})
   if(NOT arg_NAME OR NOT arg_PROTOS OR NOT arg_SOURCES)
     message(FATAL_ERROR "eddy_add_service: NAME, PROTOS and SOURCES are required")
   endif()
   add_executable(${arg_NAME} ${arg_SOURCES})
   eddy_target_protos(TARGET ${arg_NAME} PROTOS ${arg_PROTOS} PROTO_ROOT ${arg_PROTO_ROOT}
                      IMPORT_DIRS ${arg_IMPORT_DIRS})
+  if(arg_SCHEMA_SNAPSHOT)
+    eddy_check_schema(NAME ${arg_NAME} SNAPSHOT ${arg_SCHEMA_SNAPSHOT} PROTOS ${arg_PROTOS}
+                      PROTO_ROOT ${arg_PROTO_ROOT} IMPORT_DIRS ${arg_IMPORT_DIRS})
+    if(TARGET ${arg_NAME}-schema-check)
+      add_dependencies(${arg_NAME} ${arg_NAME}-schema-check)
+    endif()
+  endif()
 endfunction()
