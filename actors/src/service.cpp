@@ -104,8 +104,9 @@ service::service(std::string name, config cfg) : impl_(std::make_unique<impl>())
 
 service::~service() = default;
 
-service& service::topic(std::string name, int partitions, int replication_factor) {
-  impl_->topics.push_back({std::move(name), partitions, replication_factor});
+service& service::topic(std::string name, int partitions, int replication_factor,
+                        std::map<std::string, std::string> configs) {
+  impl_->topics.push_back({std::move(name), partitions, replication_factor, std::move(configs)});
   return *this;
 }
 

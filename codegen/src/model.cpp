@@ -84,11 +84,12 @@ bool check_message(const Descriptor& message, event_model* event, std::string& e
   auto has_topic = opts.HasExtension(eddy::topic);
   auto has_key = opts.HasExtension(eddy::key);
   auto has_partitions = opts.HasExtension(eddy::partitions);
+  auto has_compacted = opts.HasExtension(eddy::compacted);
   auto name = "message " + message.full_name();
   if (!has_topic) {
-    if (has_key || has_partitions) {
+    if (has_key || has_partitions || has_compacted) {
       error = where(message) + ": " + name + " sets "
-              + (has_key ? "(eddy.key)" : "(eddy.partitions)")
+              + (has_key ? "(eddy.key)" : has_partitions ? "(eddy.partitions)" : "(eddy.compacted)")
               + " but no (eddy.topic). Fix: add option (eddy.topic) = \"<topic>\"; to it.";
       return false;
     }
@@ -130,6 +131,7 @@ bool check_message(const Descriptor& message, event_model* event, std::string& e
     event->topic = topic;
     event->key = key;
     event->partitions = has_partitions ? partitions : 0;
+    event->compacted = opts.GetExtension(eddy::compacted);
   }
   return true;
 }
@@ -232,6 +234,7 @@ bool add_topic(const ServiceDescriptor& service, const event_model& event, bool 
     setter = event.type;
   }
   (consumed ? it->consumed : it->owned) = true;
+  it->compacted = it->compacted || event.compacted;
   return true;
 }
 

@@ -21,6 +21,8 @@ struct event_model {
   const google::protobuf::FieldDescriptor* key = nullptr;
   /// The partition count from `(eddy.partitions)`, 0 if unset.
   int partitions = 0;
+  /// Whether `(eddy.compacted)` is set.
+  bool compacted = false;
   /// Whether the event is an own event (emitted on the service's journal).
   bool own = false;
 };
@@ -35,6 +37,8 @@ struct topic_model {
   bool consumed = false;
   /// Whether the service emits to it.
   bool owned = false;
+  /// Whether any event on it sets `(eddy.compacted)`.
+  bool compacted = false;
 };
 
 /// An Eddy service: a `service` block with Eddy options.

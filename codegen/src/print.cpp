@@ -200,12 +200,13 @@ void print_metadata(Printer& p, const service_model& svc) {
           "    = ::eddy::codegen::unhandled_policy::$policy$;\n"
           "  /// The topics the service consumes or emits to: name, partitions (0: unset),"
           " consumed,\n"
-          "  /// owned.\n"
+          "  /// owned, compacted.\n"
           "  static constexpr std::array<::eddy::codegen::topic_info, $topic_count$> topics{{\n");
   for (auto& topic : svc.topics)
-    p.Print("    {$name$, $partitions$, $consumed$, $owned$},\n", "name", quote(topic.name),
-            "partitions", std::to_string(topic.partitions), "consumed",
-            topic.consumed ? "true" : "false", "owned", topic.owned ? "true" : "false");
+    p.Print("    {$name$, $partitions$, $consumed$, $owned$, $compacted$},\n", "name",
+            quote(topic.name), "partitions", std::to_string(topic.partitions), "consumed",
+            topic.consumed ? "true" : "false", "owned", topic.owned ? "true" : "false",
+            "compacted", topic.compacted ? "true" : "false");
   p.Print(vars,
           "  }};\n"
           "  /// The event types the service consumes or emits: type, topic, key field,"
@@ -456,7 +457,10 @@ void print_bind_impl(Printer& p, const service_model& svc) {
                 "    $handlers$& handlers) {\n"
                 "  auto dispatcher = std::make_shared<$dispatcher$>(handlers);\n");
   for (auto& topic : svc.topics)
-    if (topic.partitions > 0)
+    if (topic.partitions > 0 && topic.compacted)
+      p.Print("  svc.topic($name$, $partitions$, -1, {{\"cleanup.policy\", \"compact\"}});\n",
+              "name", quote(topic.name), "partitions", std::to_string(topic.partitions));
+    else if (topic.partitions > 0)
       p.Print("  svc.topic($name$, $partitions$);\n", "name", quote(topic.name), "partitions",
               std::to_string(topic.partitions));
   p.Print("  auto handle = [dispatcher](const ::eddy::record& input, ::eddy::context& out) {\n"

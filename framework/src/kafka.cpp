@@ -152,9 +152,12 @@ expected<void> create_topics(RdKafka::Handle& handle, const std::vector<const to
   rd_kafka_t* rk = handle.c_ptr();
   char reason[512];
   std::vector<rd_kafka_NewTopic_t*> requests;
-  for (auto* spec : topics)
+  for (auto* spec : topics) {
     requests.push_back(rd_kafka_NewTopic_new(spec->name.c_str(), std::max(spec->partitions, 1),
                                              spec->replication_factor, reason, sizeof reason));
+    for (auto& [key, value] : spec->configs)
+      rd_kafka_NewTopic_set_config(requests.back(), key.c_str(), value.c_str());
+  }
   rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), reason,
                                             sizeof reason);

@@ -222,3 +222,19 @@ TEST_CASE("a declared topic that exists with another partition count fails the s
   CHECK(outcome.error_value().message.find(t.out + "' has 2 partitions") != std::string::npos);
   CHECK(svc->state() == eddy::service_state::failed);
 }
+
+TEST_CASE("a declared topic is created with the configs given, e.g. compacted") {
+  topics t;
+  eddy::test::create_topic(eddy::test::broker_bootstrap(), t.in, 4);
+  auto snapshots = eddy::test::unique_name("it-snapshots");
+  eddy::service svc{"passthrough-it", service_config(t)};
+  svc.topic(snapshots, 4, -1, {{"cleanup.policy", "compact"}});
+  svc.consume(t.in, [](const eddy::record&, eddy::context&) {});
+  eddy::test::service_thread running{svc};
+  REQUIRE(running.wait_assigned(4));
+  REQUIRE(running.stop_and_join());
+  CHECK(eddy::test::topic_config(eddy::test::broker_bootstrap(), snapshots, "cleanup.policy")
+        == "compact");
+  CHECK(eddy::test::topic_config(eddy::test::broker_bootstrap(), t.in, "cleanup.policy")
+        == "delete");
+}

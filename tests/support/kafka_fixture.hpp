@@ -64,6 +64,10 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
                             std::chrono::milliseconds idle_timeout = std::chrono::seconds{10},
                             bool read_committed = false);
 
+/// The value of config `key` of `topic` as the broker reports it (DescribeConfigs).
+std::string topic_config(const std::string& bootstrap, const std::string& topic,
+                         const std::string& key);
+
 /// Sum over partitions of the offsets `group` committed for `topic` (0 for none).
 std::int64_t committed_total(const std::string& bootstrap, const std::string& group,
                              const std::string& topic, int partitions);

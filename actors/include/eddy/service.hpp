@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -72,9 +73,11 @@ public:
 
   // -- declaration ------------------------------------------------------------------------
 
-  /// Declares a topic the service needs; `run()` creates it if missing and fails if it
-  /// exists with another partition count.
-  service& topic(std::string name, int partitions, int replication_factor = -1);
+  /// Declares a topic the service needs; `run()` creates it if missing (with `configs`,
+  /// e.g. {{"cleanup.policy", "compact"}}) and fails if it exists with another partition
+  /// count. The configs of an existing topic are not changed.
+  service& topic(std::string name, int partitions, int replication_factor = -1,
+                 std::map<std::string, std::string> configs = {});
 
   /// Declares the service's own event topic (its journal) with `partitions` partitions,
   /// which must equal those of the consumed topics (co-partitioning). Each partition's

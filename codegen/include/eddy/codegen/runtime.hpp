@@ -45,6 +45,8 @@ struct topic_info {
   bool consumed;
   /// Whether the service owns (emits to) the topic.
   bool owned;
+  /// Whether the topic is compacted (`(eddy.compacted)`).
+  bool compacted;
 };
 
 /// An event type a service consumes or emits, as declared in its schema.

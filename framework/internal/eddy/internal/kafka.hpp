@@ -5,6 +5,7 @@
 // cluster, and creating topics through the admin API.
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ struct topic_spec {
   int partitions = 1;
   /// Replication factor; -1 lets the broker choose its default.
   int replication_factor = -1;
+  /// Topic configs used when creating it, e.g. cleanup.policy=compact.
+  std::map<std::string, std::string> configs;
 };
 
 /// Builds a librdkafka configuration for `kind` from `cfg`, with Eddy's defaults under it.

@@ -36,7 +36,7 @@ std::shared_ptr<InvoicingDispatcher> bind(::eddy::service& svc,
   auto dispatcher = std::make_shared<InvoicingDispatcher>(handlers);
   svc.topic("order-events", 4);
   svc.topic("billing", 2);
-  svc.topic("ledger", 1);
+  svc.topic("ledger", 1, -1, {{"cleanup.policy", "compact"}});
   auto handle = [dispatcher](const ::eddy::record& input, ::eddy::context& out) {
     dispatcher->dispatch(input, out);
   };

@@ -62,11 +62,11 @@ struct InvoicingMetadata {
   static constexpr ::eddy::codegen::unhandled_policy unhandled
     = ::eddy::codegen::unhandled_policy::skip;
   /// The topics the service consumes or emits to: name, partitions (0: unset), consumed,
-  /// owned.
+  /// owned, compacted.
   static constexpr std::array<::eddy::codegen::topic_info, 3> topics{{
-    {"order-events", 4, true, false},
-    {"billing", 2, true, true},
-    {"ledger", 1, false, true},
+    {"order-events", 4, true, false, false},
+    {"billing", 2, true, true, false},
+    {"ledger", 1, false, true, true},
   }};
   /// The event types the service consumes or emits: type, topic, key field, consumed,
   /// emitted.
@@ -88,7 +88,8 @@ public:
   /// Emits a `billing.v1.InvoiceIssued` to topic `billing`, keyed by its `invoice_no`.
   void emit(const ::billing::v1::InvoiceIssued& event);
 
-  /// One booking; events of this type are keyed by account.
+  /// The latest booking per account; events of this type are keyed by account, and the
+  /// topic is compacted like a table's.
   ///
   /// Emits a `billing.v1.Ledger.Entry` to topic `ledger`, keyed by its `account`.
   void emit(const ::billing::v1::Ledger_Entry& event);

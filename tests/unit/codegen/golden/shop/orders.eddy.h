@@ -68,11 +68,11 @@ struct OrdersMetadata {
   static constexpr ::eddy::codegen::unhandled_policy unhandled
     = ::eddy::codegen::unhandled_policy::dead_letter;
   /// The topics the service consumes or emits to: name, partitions (0: unset), consumed,
-  /// owned.
+  /// owned, compacted.
   static constexpr std::array<::eddy::codegen::topic_info, 3> topics{{
-    {"order-commands", 4, true, false},
-    {"order-events", 4, false, true},
-    {"order-notifications", 0, false, true},
+    {"order-commands", 4, true, false, false},
+    {"order-events", 4, false, true, false},
+    {"order-notifications", 0, false, true, false},
   }};
   /// The event types the service consumes or emits: type, topic, key field, consumed,
   /// emitted.
