@@ -111,7 +111,7 @@ service& service::topic(std::string name, int partitions, int replication_factor
 }
 
 service& service::journal(std::string topic, int partitions, journal_applier apply) {
-  impl_->topics.push_back({topic, partitions, -1});
+  impl_->topics.push_back({topic, partitions, -1, {}});
   detail::journal_spec spec;
   spec.topic = std::move(topic);
   spec.partitions = partitions;
@@ -169,7 +169,7 @@ expected<void> service::impl::run(bool handle_signals) {
   rt.dead_letter_topic = cfg.dead_letter_topic().empty() ? name + "-dlq"
                                                          : cfg.dead_letter_topic();
   auto needed = topics;
-  needed.push_back({rt.dead_letter_topic, 0, -1});
+  needed.push_back({rt.dead_letter_topic, 0, -1, {}});
   // The in-process mock cluster, if asked for, lives exactly as long as this run. It has
   // no admin API, so the topics are created through its own interface.
   std::optional<testing::mock_cluster> mock;

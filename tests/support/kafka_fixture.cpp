@@ -52,7 +52,7 @@ void create_topic(const std::string& bootstrap, const std::string& topic, int pa
   std::unique_ptr<RdKafka::Producer> producer{RdKafka::Producer::create(conf.get(), reason)};
   if (!producer)
     throw std::runtime_error{reason};
-  auto created = internal::ensure_topics(*producer, {{topic, partitions, 1}},
+  auto created = internal::ensure_topics(*producer, {{topic, partitions, 1, {}}},
                                          std::chrono::seconds{30});
   if (!created)
     throw std::runtime_error{created.error_value().what()};

@@ -176,7 +176,7 @@ TEST_CASE("the topic metadata reflects the schema") {
   static_assert(meta::topics[2].partitions == 0);
   static_assert(!meta::topics[0].compacted && !meta::topics[1].compacted);
   using billing_meta = billing::v1::InvoicingMetadata;
-  static_assert(billing_meta::topics[3].name == "ledger" && billing_meta::topics[3].compacted);
+  static_assert(billing_meta::topics[2].name == "ledger" && billing_meta::topics[2].compacted);
   static_assert(meta::journal == "order-events");
   static_assert(meta::unhandled == eddy::codegen::unhandled_policy::dead_letter);
   static_assert(meta::events[0].type == "shop.PlaceOrder");
