@@ -5,7 +5,6 @@
 
 #include <csignal>
 #include <map>
-#include <random>
 
 #include <catch2/catch.hpp>
 
@@ -57,26 +56,9 @@ std::vector<eddy::record> run_with_kills(const std::string& guarantee, std::int6
                                 "-X", "app.handler.delay.us=20",
                                 // A killed member's partitions return to the group quickly.
                                 "-X", "session.timeout.ms=6000"};
-  std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int> lifetime_ms{1500, 4000};
-  for (int kill = 0; kill < kills; ++kill) {
-    eddy::test::child_process svc{EDDY_PASSTHROUGH_BINARY, args};
-    std::this_thread::sleep_for(std::chrono::milliseconds{lifetime_ms(rng)});
-    svc.signal(SIGKILL);
-    REQUIRE(svc.wait(10s));
-  }
-  eddy::test::child_process last{EDDY_PASSTHROUGH_BINARY, args};
-  bool done = eddy::test::eventually(
-    [&] {
-      std::this_thread::sleep_for(500ms);
-      return eddy::test::committed_total(bootstrap, group, in, 4) == n;
-    },
-    180s);
-  last.signal(SIGTERM);
-  auto code = last.wait(60s);
-  REQUIRE(done);
-  REQUIRE(code);
-  CHECK(*code == 0);
+  REQUIRE(eddy::test::run_with_kills(EDDY_PASSTHROUGH_BINARY, args, kills, [&] {
+    return eddy::test::committed_total(bootstrap, group, in, 4) == n;
+  }));
   // A killed instance's open transaction holds read_committed readers back until it
   // times out (transaction.timeout.ms, 10 s by Eddy's default).
   return eddy::test::consume(bootstrap, out, n, 30s, true);

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -77,6 +78,29 @@ std::string child_process::output() const {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+bool run_with_kills(const std::string& program, const std::vector<std::string>& args,
+                    int kills, const std::function<bool()>& done, std::chrono::seconds timeout) {
+  std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> lifetime_ms{1500, 4000};
+  for (int kill = 0; kill < kills; ++kill) {
+    child_process svc{program, args};
+    std::this_thread::sleep_for(std::chrono::milliseconds{lifetime_ms(rng)});
+    svc.signal(SIGKILL);
+    if (!svc.wait(std::chrono::seconds{10}))
+      return false;
+  }
+  child_process last{program, args};
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool finished = false;
+  while (!finished && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{500});
+    finished = done();
+  }
+  last.signal(SIGTERM);
+  auto code = last.wait(std::chrono::seconds{60});
+  return finished && code && *code == 0;
 }
 
 } // namespace eddy::test

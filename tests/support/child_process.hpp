@@ -4,6 +4,7 @@
 // memory of a whole service process.
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,5 +36,13 @@ private:
   std::string output_path_;
   bool exited_ = false;
 };
+
+/// Runs `program` with `args`, SIGKILLs it `kills` times after a random 1.5-4 s each
+/// (restarting it each time), then runs it until `done()` holds (polled every 500 ms, at
+/// most `timeout`) and stops it with SIGTERM. Returns false if `done()` never held or the
+/// last run did not exit cleanly.
+bool run_with_kills(const std::string& program, const std::vector<std::string>& args,
+                    int kills, const std::function<bool()>& done,
+                    std::chrono::seconds timeout = std::chrono::seconds{180});
 
 } // namespace eddy::test
