@@ -352,27 +352,13 @@ void source::commit_all(bool sync) {
   commit(all_partitions(), sync);
 }
 
-bool source::drain(const std::vector<assigned_partition*>& which) {
+bool source::wait_until_idle(const std::vector<assigned_partition*>& which,
+                             bool (*busy)(const assigned_partition&)) {
   auto deadline = clock::now() + rt_.shutdown_timeout;
   while (true) {
     bool idle = true;
     for (auto* p : which)
-      if (p->progress->in_flight() > 0 && !p->progress->failed())
-        idle = false;
-    if (idle)
-      return true;
-    if (clock::now() >= deadline)
-      return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds{2});
-  }
-}
-
-bool source::drain_handled(const std::vector<assigned_partition*>& which) {
-  auto deadline = clock::now() + rt_.shutdown_timeout;
-  while (true) {
-    bool idle = true;
-    for (auto* p : which)
-      if (p->progress->handled() < p->dispatched_next && !p->progress->failed())
+      if (busy(*p) && !p->progress->failed())
         idle = false;
     if (idle)
       return true;
@@ -380,6 +366,18 @@ bool source::drain_handled(const std::vector<assigned_partition*>& which) {
       return false;
     std::this_thread::sleep_for(std::chrono::microseconds{200});
   }
+}
+
+bool source::drain(const std::vector<assigned_partition*>& which) {
+  return wait_until_idle(which, [](const assigned_partition& p) {
+    return p.progress->in_flight() > 0;
+  });
+}
+
+bool source::drain_handled(const std::vector<assigned_partition*>& which) {
+  return wait_until_idle(which, [](const assigned_partition& p) {
+    return p.progress->handled() < p.dispatched_next;
+  });
 }
 
 std::vector<source::assigned_partition*> source::all_partitions() {

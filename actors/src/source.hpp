@@ -65,7 +65,13 @@ private:
   void set_paused(assigned_partition& p, bool paused);
   void commit(const std::vector<assigned_partition*>& which, bool sync);
   void commit_all(bool sync);
+  /// Waits (at most the shutdown timeout) until no partition of `which` is `busy`;
+  /// failed partitions never hold it up. False on timeout.
+  bool wait_until_idle(const std::vector<assigned_partition*>& which,
+                       bool (*busy)(const assigned_partition&));
+  /// Waits until every record handed out is handled and its outputs are delivered.
   bool drain(const std::vector<assigned_partition*>& which);
+  /// Waits until every record handed out is handled (outputs may still be in flight).
   bool drain_handled(const std::vector<assigned_partition*>& which);
   void on_assign(std::vector<RdKafka::TopicPartition*>& partitions);
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
