@@ -110,7 +110,9 @@ service& service::topic(std::string name, int partitions, int replication_factor
   return *this;
 }
 
-service& service::journal(std::string topic, int partitions, journal_applier apply) {
+service& service::journal(std::string topic, int partitions, journal_applier apply,
+                          journal_options options) {
+  (void) options;
   impl_->topics.push_back({topic, partitions, -1, {}});
   detail::journal_spec spec;
   spec.topic = std::move(topic);

@@ -18,6 +18,8 @@ const char* to_string(errc code) noexcept {
       return "commit_failed";
     case errc::fenced:
       return "fenced";
+    case errc::not_owned:
+      return "not_owned";
   }
   return "unknown";
 }

@@ -64,6 +64,13 @@ expected<state_store> state_store::open(const std::string& path) {
   return state_store{std::move(self)};
 }
 
+state_store state_store::open_in_memory() {
+  auto self = std::make_unique<impl>();
+  self->path = ":memory:";
+  self->db = open_checked(self->path);
+  return state_store{std::move(self)};
+}
+
 state_store::state_store(std::unique_ptr<impl> self) : impl_(std::move(self)) {}
 state_store::state_store(state_store&&) noexcept = default;
 state_store& state_store::operator=(state_store&&) noexcept = default;
@@ -146,6 +153,11 @@ expected<void> state_store::commit() {
 void state_store::rollback() noexcept {
   impl_->staged_rows.clear();
   impl_->staged_checkpoints.clear();
+}
+
+const std::map<std::string, std::optional<std::string>>&
+state_store::staged_rows() const noexcept {
+  return impl_->staged_rows;
 }
 
 std::size_t state_store::staged() const noexcept {

@@ -3,6 +3,7 @@
 /// @file
 /// What a handler may do besides reading its record: emit records to Kafka.
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -41,6 +42,24 @@ public:
                           const std::vector<header>& headers = {}) {
     (void) key, (void) value, (void) headers;
     throw std::logic_error{"this service declares no journal"};
+  }
+
+  /// The value of `key` in the table of `topic` (see `service::table` and
+  /// `service::global_table`), or nullopt if absent. A local table holds the partition of
+  /// the record being handled, so look up keys of that partition. Throws
+  /// std::logic_error if no such table is declared.
+  virtual std::optional<std::string> lookup(const std::string& topic, const std::string& key) {
+    (void) key;
+    throw std::logic_error{"no table declared for topic '" + topic + "'"};
+  }
+
+  /// Sends a record to the re-keying step `name` (see `service::repartition`) under a new
+  /// key; the task owning that key handles it. Throws std::logic_error if no such step is
+  /// declared.
+  virtual void repartition(const std::string& name, std::string_view key,
+                           std::string_view value, const std::vector<header>& headers = {}) {
+    (void) key, (void) value, (void) headers;
+    throw std::logic_error{"no repartition step named '" + name + "'"};
   }
 };
 

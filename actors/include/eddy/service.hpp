@@ -10,7 +10,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include <eddy/config.hpp>
 #include <eddy/context.hpp>
@@ -28,6 +30,21 @@ using handler = std::function<void(const record&, context&)>;
 /// every event the service emits with `context::emit_event` and, on start or assignment,
 /// for every journal event past the store's checkpoint (the restore).
 using journal_applier = std::function<void(const record&, state_store&)>;
+
+/// Called after a table record was applied: the record (an empty value is a deletion).
+/// Runs on the thread that applied it; must be quick and must not call back into the
+/// service's declaration functions.
+using table_listener = std::function<void(const record&)>;
+
+/// How a journal keeps its state quick to restore.
+struct journal_options {
+  /// Also keep a compacted snapshot topic `<journal>-snapshots`: at every state commit the
+  /// rows changed since the last one are written there (latest value per key, deletions as
+  /// tombstones) with the journal offset they reflect. A store that is missing or corrupt
+  /// is then rebuilt from the snapshot topic plus the journal events after it, instead of
+  /// the whole history. Worth it when a journal holds many events per key.
+  bool snapshots = false;
+};
 
 /// The lifecycle of a service. Legal transitions: created → starting → running ⇄
 /// restoring (while newly assigned partitions replay the journal) → stopping → stopped;
@@ -83,7 +100,32 @@ public:
   /// which must equal those of the consumed topics (co-partitioning). Each partition's
   /// state is a SQLite store under `eddy.state.dir`, rebuilt from the journal on start or
   /// assignment before any input is handled; it is a cache, never the source of truth.
-  service& journal(std::string topic, int partitions, journal_applier apply);
+  service& journal(std::string topic, int partitions, journal_applier apply,
+                   journal_options options = {});
+
+  /// Declares a local table: the latest value per key of `topic` (KTable-like), sharded
+  /// like the inputs: partition p of the table lives with partition p of every consumed
+  /// topic, so `topic` must have `partitions` partitions like them. Each partition is
+  /// restored into the partition's state store before its inputs are handled, then kept
+  /// current as records arrive; handlers read it with `context::lookup`, other threads with
+  /// `service::lookup`. An empty value deletes the key. `on_change`, if set, is called
+  /// after each applied record.
+  service& table(std::string topic, int partitions, table_listener on_change = {});
+
+  /// Declares a global table: every partition of `topic` on every instance
+  /// (GlobalKTable-like), kept in a store of its own, loaded completely before the first
+  /// input is handled and kept current while the service runs. Read it with
+  /// `context::lookup` or `service::lookup`.
+  service& global_table(std::string topic, table_listener on_change = {});
+
+  /// Declares a re-keying step: the internal topic `repartition_topic(name)` with
+  /// `partitions` partitions (created if missing) and the handler of its records. A
+  /// handler calls `context::repartition(name, new_key, …)`; the record then reaches the
+  /// task that owns `new_key`, which owns that key's state. Exactly-once covers the hop.
+  service& repartition(std::string name, int partitions, handler fn);
+
+  /// The topic behind the re-keying step `name`: `<service>-<name>-repartition`.
+  std::string repartition_topic(const std::string& name) const;
 
   /// Registers the handler for the records of `topic`. The topic must exist at start,
   /// declared with `topic()` or created elsewhere.
@@ -110,6 +152,16 @@ public:
 
   /// A snapshot of the counters.
   service_stats stats() const noexcept;
+
+  /// Reads `key` from the table of `topic` (declared with `table` or `global_table`) from
+  /// any thread: the value, nullopt if the key is absent, `errc::not_owned` if a local
+  /// table's partition for the key is not on this instance, `errc::invalid_config` if no
+  /// such table is declared.
+  expected<std::optional<std::string>> lookup(const std::string& topic,
+                                              const std::string& key) const;
+
+  /// The partition numbers of the consumed topics currently assigned to this instance.
+  std::vector<std::int32_t> owned_partitions() const;
 
   /// Runs a service as a program: parses the command line (`--help` prints usage and
   /// settings), calls `setup` to declare topics and handlers, runs until a signal, and

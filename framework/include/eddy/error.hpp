@@ -27,6 +27,8 @@ enum class errc : std::uint8_t {
   commit_failed = 6,
   /// Another instance with the same transactional.id took over; this one must stop.
   fenced = 7,
+  /// The partition a key belongs to is not assigned to this instance (ask its owner).
+  not_owned = 8,
 };
 
 /// Returns the name of an error code, e.g. "invalid_config".

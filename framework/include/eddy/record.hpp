@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -39,5 +40,10 @@ struct record {
     return nullptr;
   }
 };
+
+/// The partition of `key` among `partitions`, as Kafka's Java clients and Eddy's producers
+/// choose it (murmur2 of the key bytes, positive, modulo the count). Services use it to
+/// find which instance owns a key.
+std::int32_t partition_for(std::string_view key, std::int32_t partitions) noexcept;
 
 } // namespace eddy

@@ -31,6 +31,9 @@ public:
   /// caller replays from offset 0.
   static expected<state_store> open(const std::string& path);
 
+  /// Opens a store that lives in memory only (for test kits and tools); never fails.
+  static state_store open_in_memory();
+
   state_store(state_store&&) noexcept;
   state_store& operator=(state_store&&) noexcept;
   ~state_store();
@@ -65,6 +68,9 @@ public:
 
   /// Number of staged changes (rows and checkpoints).
   std::size_t staged() const noexcept;
+
+  /// The staged row changes, by key: the new value, or nullopt for a removal.
+  const std::map<std::string, std::optional<std::string>>& staged_rows() const noexcept;
 
   // -- properties -------------------------------------------------------------------------
 
