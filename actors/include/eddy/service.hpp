@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -138,6 +139,15 @@ public:
   /// finishes in-flight records, flushes outputs and commits. Returns the fatal error, if
   /// any, and fails fast on bad config or an unreachable cluster.
   expected<void> run(bool handle_signals = true);
+
+  /// Produces a record from outside a handler (an HTTP request, a timer) with the service's
+  /// producer, from any thread while `run()` runs. The future yields the record's offset
+  /// once the broker acknowledged it (acks=all), or the delivery error. Fails with
+  /// `errc::invalid_config` in exactly_once, whose producer only writes inside
+  /// transactions, and with `errc::delivery_failed` when the service is not running.
+  std::future<expected<std::int64_t>> publish(const std::string& topic, std::string_view key,
+                                              std::string_view value,
+                                              const std::vector<header>& headers = {});
 
   /// Requests a graceful stop; returns at once.
   void stop() noexcept;
