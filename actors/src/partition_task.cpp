@@ -45,6 +45,47 @@ public:
     rt_->journal->apply(event, store);
   }
 
+  std::optional<std::string> lookup(const std::string& topic, const std::string& key) override {
+    if (rt_->local_tables.count(topic) != 0) {
+      if (!state_)
+        throw std::logic_error{"local table '" + topic + "' read outside a partition"};
+      return state_->store.get(table_row_key(topic, key));
+    }
+    if (auto i = rt_->global_tables.find(topic); i != rt_->global_tables.end()) {
+      std::lock_guard<std::mutex> guard{i->second->mtx};
+      return i->second->store->get(key);
+    }
+    throw std::logic_error{"service '" + rt_->service_name + "' declares no table for topic '"
+                           + topic + "'"};
+  }
+
+  void repartition(const std::string& name, std::string_view key, std::string_view value,
+                   const std::vector<header>& headers) override {
+    auto i = rt_->repartitions.find(name);
+    if (i == rt_->repartitions.end())
+      throw std::logic_error{"service '" + rt_->service_name
+                             + "' declares no repartition step named '" + name + "'"};
+    emit(i->second, key, value, headers);
+  }
+
+  /// Applies a record of a local table to the partition's store.
+  void apply_table_record(const record& r, const local_table_spec& table) {
+    auto row = table_row_key(r.topic, r.key);
+    if (r.value.empty())
+      state_->store.erase(row);
+    else
+      state_->store.put(row, r.value);
+    state_->store.set_checkpoint(r.topic, r.partition, r.offset + 1);
+    if (!table.on_change)
+      return;
+    try {
+      table.on_change(r);
+    } catch (const std::exception& e) {
+      logger().warn("table listener failed service={} table={} error=\"{}\"", rt_->service_name,
+                    r.topic, e.what());
+    }
+  }
+
   /// Sends `r` to the dead-letter topic with headers naming its source and `reason`.
   void dead_letter(const record& r, const std::string& reason) {
     std::vector<header> headers = r.headers;
@@ -81,8 +122,26 @@ private:
 
 caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
                              std::shared_ptr<partition_progress> progress, const handler* fn,
-                             std::shared_ptr<partition_state> state) {
+                             std::shared_ptr<partition_state> state,
+                             const local_table_spec* table) {
   auto ctx = std::make_shared<task_context>(rt, std::move(state));
+  if (table != nullptr)
+    return {
+      [rt, progress, table, ctx](record_batch& batch) {
+        if (batch.records.empty())
+          return;
+        auto* ticket = progress->open(batch.records.back().offset + 1,
+                                      static_cast<std::int64_t>(batch.records.size()));
+        {
+          auto state_lock = ctx->lock_state();
+          for (auto& r : batch.records)
+            ctx->apply_table_record(r, *table);
+        }
+        rt->counters.records_handled.fetch_add(static_cast<std::int64_t>(batch.records.size()));
+        progress->mark_handled(ticket);
+        partition_progress::release(ticket);
+      },
+    };
   return {
     [rt, progress, fn, ctx](record_batch& batch) {
       if (batch.records.empty())

@@ -22,10 +22,13 @@ struct record_batch {
 };
 
 /// Spawnable behavior of a partition task.
-/// `state` is the journal partition's state, or null if the service has no journal.
+/// `state` is the partition's state, or null if the service is stateless. With `table`
+/// set, the task applies the records of that local table to `state` instead of calling
+/// `fn` (then null).
 caf::behavior partition_task(caf::event_based_actor* self, runtime* rt,
                              std::shared_ptr<partition_progress> progress, const handler* fn,
-                             std::shared_ptr<partition_state> state);
+                             std::shared_ptr<partition_state> state,
+                             const local_table_spec* table = nullptr);
 
 } // namespace eddy::detail
 

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <librdkafka/rdkafkacpp.h>
 
@@ -33,12 +34,45 @@ struct runtime_counters {
   std::atomic<std::int64_t> events_restored{0};
 };
 
-/// The state of one journal partition. Tasks of several consumed topics may share a
-/// partition, so the store is guarded; the source commits it at quiet points.
+/// The state of one partition number: journal state rows and local table rows in one
+/// store. Tasks of several consumed topics share a partition, so the store is guarded; the
+/// source commits it at quiet points.
 struct partition_state {
-  explicit partition_state(state_store opened) : store(std::move(opened)) {}
+  partition_state(state_store opened, std::int32_t number)
+    : store(std::move(opened)), partition(number) {}
   std::mutex mtx;
   state_store store;
+  std::int32_t partition;
+};
+
+/// The row key of `key` of the local table of `topic` inside a partition store. The
+/// leading NUL keeps table rows apart from journal state rows (and out of snapshots).
+inline std::string table_row_key(const std::string& topic, std::string_view key) {
+  std::string row;
+  row.reserve(topic.size() + key.size() + 4);
+  row.append("\0t:", 3).append(topic).push_back('\0');
+  row.append(key);
+  return row;
+}
+
+/// True for the rows of local tables (see `table_row_key`).
+inline bool is_table_row(const std::string& row) {
+  return row.size() >= 3 && row.compare(0, 3, std::string_view{"\0t:", 3}) == 0;
+}
+
+/// A local table: co-partitioned with the inputs, restored with the partition's state.
+struct local_table_spec {
+  std::string topic;
+  int partitions = 0;
+  table_listener on_change;
+};
+
+/// A global table: all partitions in a store of its own, read by every task.
+struct global_table {
+  std::string topic;
+  table_listener on_change;
+  std::mutex mtx;
+  std::optional<state_store> store;
 };
 
 /// The service's own event topic and how its events fold into state.
@@ -46,6 +80,8 @@ struct journal_spec {
   std::string topic;
   int partitions = 0;
   journal_applier apply;
+  /// The compacted snapshot topic, or empty without snapshots.
+  std::string snapshot_topic;
   /// Next journal offset known delivered, per partition (-1: none yet); written by the
   /// sink's delivery thread, read by the source when it commits a store's checkpoint.
   std::unique_ptr<std::atomic<std::int64_t>[]> delivered_next;
@@ -64,6 +100,19 @@ struct runtime {
   sink* out = nullptr;
   /// The journal, if the service declared one.
   std::optional<journal_spec> journal;
+  /// Local tables by topic.
+  std::map<std::string, local_table_spec> local_tables;
+  /// Global tables by topic; loaded before the consumer subscribes.
+  std::map<std::string, std::unique_ptr<global_table>> global_tables;
+  /// Re-keying steps: name → repartition topic.
+  std::map<std::string, std::string> repartitions;
+  /// Partition states in use, by partition number, for lookups from other threads.
+  std::mutex states_mtx;
+  std::map<std::int32_t, std::shared_ptr<partition_state>> states;
+  /// Assigned partition numbers → how many assigned topic partitions carry them.
+  std::map<std::int32_t, int> assigned_numbers;
+  /// True when partitions carry state (a journal or local tables).
+  bool stateful() const noexcept { return journal.has_value() || !local_tables.empty(); }
   /// Folder of this service's state stores.
   std::string state_dir;
   /// Creates a consumer that reads the journal during a restore (no group membership).

@@ -12,6 +12,7 @@
 #include <eddy/log.hpp>
 #include <eddy/testing/mock_cluster.hpp>
 
+#include "global_tables.hpp"
 #include "runtime.hpp"
 #include "sink.hpp"
 #include "source.hpp"
@@ -81,6 +82,9 @@ struct service::impl {
   std::vector<internal::topic_spec> topics;
   detail::runtime rt;
   std::atomic<service_state> state{service_state::created};
+  /// Guards `publishing` against the sink going away under a publish().
+  std::mutex publish_mtx;
+  bool publishing = false;
 
   void transition(service_state next) {
     state.store(next);
@@ -112,9 +116,12 @@ service& service::topic(std::string name, int partitions, int replication_factor
 
 service& service::journal(std::string topic, int partitions, journal_applier apply,
                           journal_options options) {
-  (void) options;
   impl_->topics.push_back({topic, partitions, -1, {}});
   detail::journal_spec spec;
+  if (options.snapshots) {
+    spec.snapshot_topic = topic + "-snapshots";
+    impl_->topics.push_back({spec.snapshot_topic, partitions, -1, {{"cleanup.policy", "compact"}}});
+  }
   spec.topic = std::move(topic);
   spec.partitions = partitions;
   spec.apply = std::move(apply);
@@ -129,6 +136,84 @@ service& service::journal(std::string topic, int partitions, journal_applier app
 service& service::consume(std::string topic, handler fn) {
   impl_->rt.handlers[std::move(topic)] = std::move(fn);
   return *this;
+}
+
+service& service::table(std::string topic, int partitions, table_listener on_change) {
+  impl_->rt.local_tables[topic] = detail::local_table_spec{topic, partitions, std::move(on_change)};
+  return *this;
+}
+
+service& service::global_table(std::string topic, table_listener on_change) {
+  auto table = std::make_unique<detail::global_table>();
+  table->topic = topic;
+  table->on_change = std::move(on_change);
+  impl_->rt.global_tables[std::move(topic)] = std::move(table);
+  return *this;
+}
+
+service& service::repartition(std::string name, int partitions, handler fn) {
+  auto topic = repartition_topic(name);
+  impl_->topics.push_back({topic, partitions, -1, {}});
+  impl_->rt.handlers[topic] = std::move(fn);
+  impl_->rt.repartitions[std::move(name)] = std::move(topic);
+  return *this;
+}
+
+std::string service::repartition_topic(const std::string& name) const {
+  return impl_->name + "-" + name + "-repartition";
+}
+
+expected<std::optional<std::string>> service::lookup(const std::string& topic,
+                                                     const std::string& key) const {
+  auto& rt = impl_->rt;
+  if (auto i = rt.global_tables.find(topic); i != rt.global_tables.end()) {
+    std::lock_guard<std::mutex> guard{i->second->mtx};
+    if (!i->second->store)
+      return error{errc::not_owned, "global table '" + topic + "' is not loaded yet"};
+    return i->second->store->get(key);
+  }
+  auto table = rt.local_tables.find(topic);
+  if (table == rt.local_tables.end())
+    return error{errc::invalid_config, "service '" + impl_->name
+                                         + "' declares no table for topic '" + topic + "'"};
+  auto partition = partition_for(key, table->second.partitions);
+  std::shared_ptr<detail::partition_state> state;
+  {
+    std::lock_guard<std::mutex> guard{rt.states_mtx};
+    if (auto i = rt.states.find(partition); i != rt.states.end())
+      state = i->second;
+  }
+  if (!state)
+    return error{errc::not_owned, "partition " + std::to_string(partition) + " of table '"
+                                    + topic + "' is not assigned to this instance"};
+  std::lock_guard<std::mutex> guard{state->mtx};
+  return state->store.get(detail::table_row_key(topic, key));
+}
+
+std::vector<std::int32_t> service::owned_partitions() const {
+  std::lock_guard<std::mutex> guard{impl_->rt.states_mtx};
+  std::vector<std::int32_t> result;
+  for (auto& [partition, count] : impl_->rt.assigned_numbers)
+    result.push_back(partition);
+  return result;
+}
+
+std::future<expected<std::int64_t>> service::publish(const std::string& topic,
+                                                     std::string_view key,
+                                                     std::string_view value,
+                                                     const std::vector<header>& headers) {
+  auto refuse = [](error err) {
+    std::promise<expected<std::int64_t>> refused;
+    refused.set_value(std::move(err));
+    return refused.get_future();
+  };
+  if (impl_->cfg.guarantee() == processing_guarantee::exactly_once)
+    return refuse(error{errc::invalid_config, "publish() is not available in exactly_once: "
+                                              "emit from a handler instead"});
+  std::lock_guard<std::mutex> guard{impl_->publish_mtx};
+  if (impl_->rt.out == nullptr || !impl_->publishing)
+    return refuse(error{errc::delivery_failed, "service '" + impl_->name + "' is not running"});
+  return impl_->rt.out->publish(topic, key, value, headers);
 }
 
 void service::stop() noexcept {
@@ -166,7 +251,7 @@ expected<void> service::impl::run(bool handle_signals) {
   signal_scope signals{handle_signals};
   if (auto valid = cfg.validate(); !valid)
     return fail(valid.error_value());
-  if (rt.handlers.empty())
+  if (rt.handlers.empty() && rt.local_tables.empty())
     return fail(error{errc::invalid_config, "service '" + name + "' consumes no topic"});
   rt.dead_letter_topic = cfg.dead_letter_topic().empty() ? name + "-dlq"
                                                          : cfg.dead_letter_topic();
@@ -234,7 +319,12 @@ expected<void> service::impl::run(bool handle_signals) {
       !created)
     return fail(created.error_value());
   std::vector<std::string> subscription;
-  for (auto& [topic, fn] : rt.handlers) {
+  std::vector<std::string> consumed;
+  for (auto& [topic, fn] : rt.handlers)
+    consumed.push_back(topic);
+  for (auto& [topic, table] : rt.local_tables)
+    consumed.push_back(topic);
+  for (auto& topic : consumed) {
     if (auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
         !count)
       return fail(error{errc::topic_error, "consumed topic '" + topic
@@ -247,15 +337,37 @@ expected<void> service::impl::run(bool handle_signals) {
   auto consumer_conf = internal::make_conf(cfg, client_kind::consumer);
   if (!consumer_conf)
     return fail(consumer_conf.error_value());
-  if (rt.journal) {
+  if (rt.stateful()) {
+    // A key's inputs, state and table rows share a partition number on every topic.
+    std::string reference = rt.journal ? rt.journal->topic : subscription.front();
+    int expected_count = 0;
+    if (rt.journal)
+      expected_count = rt.journal->partitions;
+    else if (auto count = internal::partition_count(*out.producer(), reference,
+                                                    cfg.startup_timeout()))
+      expected_count = *count;
     for (auto& topic : subscription)
       if (auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
-          count && *count != rt.journal->partitions)
+          count && *count != expected_count)
         return fail(error{errc::topic_error,
                           "consumed topic '" + topic + "' has " + std::to_string(*count)
-                            + " partitions but journal '" + rt.journal->topic + "' has "
-                            + std::to_string(rt.journal->partitions)
+                            + " partitions but '" + reference + "' has "
+                            + std::to_string(expected_count)
                             + ": a key's input and state must share a partition number"});
+    for (auto& [topic, table] : rt.local_tables)
+      if (table.partitions != expected_count)
+        return fail(error{errc::invalid_config,
+                          "table '" + topic + "' is declared with "
+                            + std::to_string(table.partitions) + " partitions but '"
+                            + reference + "' has " + std::to_string(expected_count)});
+    // Only the range assignor gives one member the same partition number of every topic.
+    if (subscription.size() > 1 && !cfg.get("partition.assignment.strategy")
+        && !cfg.get("consumer.partition.assignment.strategy")) {
+      std::string why;
+      (*consumer_conf)->set("partition.assignment.strategy", "range", why);
+    }
+  }
+  if (rt.stateful() || !rt.global_tables.empty()) {
     rt.state_dir = cfg.state_dir() + "/" + name;
     rt.make_restore_consumer = [this] {
       auto conf = internal::make_conf(cfg, client_kind::consumer);
@@ -264,12 +376,33 @@ expected<void> service::impl::run(bool handle_signals) {
       auto consumer = internal::make_consumer(**conf);
       return std::move(consumer.value());
     };
+  }
+  if (rt.journal) {
     out.track_deliveries(rt.journal->topic, [this](std::int32_t partition, std::int64_t offset) {
       auto& next = rt.journal->delivered_next[static_cast<std::size_t>(partition)];
       auto value = next.load();
       while (value < offset + 1 && !next.compare_exchange_weak(value, offset + 1)) {
       }
     });
+  }
+  std::optional<detail::global_table_reader> global_tables;
+  if (!rt.global_tables.empty()) {
+    std::map<std::string, int> counts;
+    for (auto& [topic, table] : rt.global_tables) {
+      auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
+      if (!count)
+        return fail(error{errc::topic_error, "global table topic '" + topic
+                                               + "' is not available: "
+                                               + count.error_value().message});
+      counts[topic] = *count;
+    }
+    transition(service_state::restoring);
+    global_tables.emplace(rt, rt.make_restore_consumer(), std::move(counts));
+    if (auto loaded = global_tables->load(std::max(rt.shutdown_timeout,
+                                                   std::chrono::milliseconds{20000}));
+        !loaded)
+      return fail(loaded.error_value());
+    global_tables->start();
   }
   detail::source src{rt};
   std::string reason;
@@ -288,11 +421,19 @@ expected<void> service::impl::run(bool handle_signals) {
     caf_cfg.set("logger.console", caf::atom("none"));
     caf::actor_system system{caf_cfg};
     transition(service_state::running);
+    {
+      std::lock_guard<std::mutex> guard{publish_mtx};
+      publishing = true;
+    }
     auto poller = system.spawn([&](caf::blocking_actor* self) {
       outcome = src.run(self);
     });
     system.await_all_actors_done();
     (void) poller;
+  }
+  {
+    std::lock_guard<std::mutex> guard{publish_mtx};
+    publishing = false;
   }
   if (!out.flush(static_cast<int>(rt.shutdown_timeout.count())))
     logger().warn("stop: producer queue not empty after {} ms", rt.shutdown_timeout.count());

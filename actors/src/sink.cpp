@@ -59,6 +59,53 @@ void sink::produce(const std::string& topic, std::string_view key, std::string_v
   }
 }
 
+std::future<expected<std::int64_t>> sink::publish(const std::string& topic, std::string_view key,
+                                                  std::string_view value,
+                                                  const std::vector<header>& headers) {
+  auto promise = std::make_unique<std::promise<expected<std::int64_t>>>();
+  auto result = promise->get_future();
+  void* opaque = promise.get();
+  {
+    std::lock_guard<std::mutex> guard{publishes_mtx_};
+    publishes_.insert(opaque);
+  }
+  pending_publishes_.fetch_add(1);
+  promise.release();
+  while (true) {
+    RdKafka::Headers* kafka_headers = nullptr;
+    if (!headers.empty()) {
+      kafka_headers = RdKafka::Headers::create();
+      for (auto& [name, bytes] : headers)
+        kafka_headers->add(name, bytes.data(), bytes.size());
+    }
+    auto err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA,
+                                  RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                                  value.size(), key.data(), key.size(), 0, kafka_headers, opaque);
+    if (err == RdKafka::ERR_NO_ERROR)
+      return result;
+    delete kafka_headers;
+    if (err == RdKafka::ERR__QUEUE_FULL) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{1});
+      continue;
+    }
+    auto taken = take_publish(opaque);
+    taken->set_value(error{errc::delivery_failed,
+                           "produce to '" + topic + "': " + RdKafka::err2str(err)});
+    return result;
+  }
+}
+
+std::unique_ptr<std::promise<expected<std::int64_t>>> sink::take_publish(void* opaque) {
+  if (opaque == nullptr || pending_publishes_.load() == 0)
+    return nullptr;
+  std::lock_guard<std::mutex> guard{publishes_mtx_};
+  if (publishes_.erase(opaque) == 0)
+    return nullptr;
+  pending_publishes_.fetch_sub(1);
+  return std::unique_ptr<std::promise<expected<std::int64_t>>>{
+    static_cast<std::promise<expected<std::int64_t>>*>(opaque)};
+}
+
 bool sink::flush(int timeout_ms) {
   return producer_->flush(timeout_ms) == RdKafka::ERR_NO_ERROR;
 }
@@ -70,6 +117,14 @@ void sink::track_deliveries(std::string topic,
 }
 
 void sink::dr_cb(RdKafka::Message& message) {
+  if (auto published = take_publish(message.msg_opaque())) {
+    if (message.err() == RdKafka::ERR_NO_ERROR)
+      published->set_value(message.offset());
+    else
+      published->set_value(error{errc::delivery_failed, "delivery to '" + message.topic_name()
+                                                          + "' failed: " + message.errstr()});
+    return;
+  }
   auto* owner = static_cast<partition_progress::ticket*>(message.msg_opaque());
   if (message.err() == RdKafka::ERR_NO_ERROR) {
     if (tracked_delivered_ && message.topic_name() == tracked_topic_)

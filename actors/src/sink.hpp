@@ -6,13 +6,17 @@
 
 #include <atomic>
 #include <functional>
+#include <future>
 #include <memory>
+#include <mutex>
+#include <unordered_set>
 #include <string_view>
 #include <thread>
 #include <vector>
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <eddy/error.hpp>
 #include <eddy/record.hpp>
 
 #include "partition_progress.hpp"
@@ -39,6 +43,12 @@ public:
                const std::vector<header>& headers, partition_progress::ticket* owner,
                std::int32_t partition = RdKafka::Topic::PARTITION_UA);
 
+  /// Produces a record owned by no ticket; the future yields its offset once delivered, or
+  /// the delivery error.
+  std::future<expected<std::int64_t>> publish(const std::string& topic, std::string_view key,
+                                              std::string_view value,
+                                              const std::vector<header>& headers);
+
   /// Reports each delivered record of `topic` (the journal) as (partition, offset).
   void track_deliveries(std::string topic,
                         std::function<void(std::int32_t, std::int64_t)> delivered);
@@ -51,6 +61,8 @@ public:
 
 private:
   void dr_cb(RdKafka::Message& message) override;
+  /// Removes and returns the publish request behind `opaque`, or null if it is a ticket.
+  std::unique_ptr<std::promise<expected<std::int64_t>>> take_publish(void* opaque);
 
   std::unique_ptr<RdKafka::Producer> producer_;
   std::string creation_error_;
@@ -59,6 +71,10 @@ private:
   std::function<void(std::int32_t, std::int64_t)> tracked_delivered_;
   std::atomic<bool> running_{false};
   std::atomic<std::int64_t> failed_{0};
+  /// Promises of records produced by `publish` and not yet reported.
+  std::mutex publishes_mtx_;
+  std::unordered_set<void*> publishes_;
+  std::atomic<std::int64_t> pending_publishes_{0};
 };
 
 } // namespace eddy::detail

@@ -53,7 +53,7 @@ expected<void> source::run(caf::blocking_actor* self) {
       if (now >= next_commit && now >= commit_hold_until_) {
         if (rt_.exactly_once) {
           commit_transaction(false);
-        } else if (rt_.journal) {
+        } else if (rt_.stateful()) {
           // A store may only record what the journal holds: wait for the deliveries.
           dispatch_all();
           drain(all_partitions());
@@ -111,6 +111,11 @@ expected<void> source::run(caf::blocking_actor* self) {
   partitions_.clear();
   index_.clear();
   states_.clear();
+  {
+    std::lock_guard<std::mutex> guard{rt_.states_mtx};
+    rt_.states.clear();
+    rt_.assigned_numbers.clear();
+  }
   if (auto* reason = failure())
     return *reason;
   return {};
@@ -170,6 +175,11 @@ void source::commit_transaction(bool closing) {
   drain_handled(everything);
   auto* producer = rt_.out->producer();
   std::unique_ptr<RdKafka::Error> err;
+  if (rt_.journal && !rt_.journal->snapshot_topic.empty() && !failure()) {
+    // The transaction's own snapshot rows, at the journal offsets its events got.
+    drain(everything);
+    write_snapshots();
+  }
   if (!failure()) {
     partition_list offsets;
     for (auto* p : everything)
@@ -188,7 +198,7 @@ void source::commit_transaction(bool closing) {
           p->committed = std::max(p->committed, p->progress->handled());
           p->transaction_start = -1;
         }
-        if (rt_.journal) {
+        if (rt_.stateful()) {
           // The SQLite transaction commits only after the Kafka one.
           drain(everything);
           commit_states();
@@ -420,21 +430,37 @@ void source::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode e
 
 void source::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
   for (auto* tp : partitions) {
+    auto table_it = rt_.local_tables.find(tp->topic());
+    const local_table_spec* table = table_it != rt_.local_tables.end() ? &table_it->second
+                                                                       : nullptr;
     auto handler_it = rt_.handlers.find(tp->topic());
-    if (handler_it == rt_.handlers.end())
+    if (table == nullptr && handler_it == rt_.handlers.end())
       continue;
     std::shared_ptr<partition_state> state;
-    if (rt_.journal) {
+    if (rt_.stateful()) {
       auto& slot = states_[tp->partition()];
-      if (!slot)
+      if (!slot) {
         slot = restore(tp->partition());
+        std::lock_guard<std::mutex> guard{rt_.states_mtx};
+        rt_.states[tp->partition()] = slot;
+      }
       state = slot;
+    }
+    if (table != nullptr && state) {
+      // The store holds the table up to its checkpoint: read on from there.
+      auto next = state->store.checkpoint(tp->topic(), tp->partition());
+      tp->set_offset(next ? *next : RdKafka::Topic::OFFSET_BEGINNING);
     }
     assigned_partition p;
     p.topic = tp->topic();
     p.partition = tp->partition();
     p.progress = std::make_shared<partition_progress>();
-    p.task = self_->spawn(partition_task, &rt_, p.progress, &handler_it->second, state);
+    p.task = self_->spawn(partition_task, &rt_, p.progress,
+                          table != nullptr ? nullptr : &handler_it->second, state, table);
+    {
+      std::lock_guard<std::mutex> guard{rt_.states_mtx};
+      ++rt_.assigned_numbers[p.partition];
+    }
     partitions_.emplace(partition_key{p.topic, p.partition}, std::move(p));
   }
   index_.clear();
@@ -472,6 +498,11 @@ void source::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
     if (p->paused)
       rt_.counters.paused_partitions.fetch_sub(1);
     caf::anon_send_exit(p->task, caf::exit_reason::user_shutdown);
+    {
+      std::lock_guard<std::mutex> guard{rt_.states_mtx};
+      if (--rt_.assigned_numbers[p->partition] <= 0)
+        rt_.assigned_numbers.erase(p->partition);
+    }
     partitions_.erase({p->topic, p->partition});
   }
   index_.clear();
@@ -481,108 +512,229 @@ void source::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
                 partitions.size(), lost, partitions_.size());
 }
 
-void source::print_restore_progress(std::int32_t partition, std::int64_t done,
+void source::print_restore_progress(const std::string& topic, std::int32_t partition,
+                                    std::int64_t done,
                                     std::int64_t total, clock::duration elapsed, bool last) {
   constexpr int width = 30;
   auto fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
   auto filled = static_cast<int>(fraction * width);
   auto seconds = std::max(std::chrono::duration<double>(elapsed).count(), 1e-6);
   std::fprintf(stderr, "\rrestoring %s[%d] [%s%s] %lld/%lld events, %.0f events/s%s",
-               rt_.journal->topic.c_str(), partition, std::string(filled, '#').c_str(),
+               topic.c_str(), partition, std::string(filled, '#').c_str(),
                std::string(width - filled, ' ').c_str(), static_cast<long long>(done),
                static_cast<long long>(total), static_cast<double>(done) / seconds,
                last ? "\n" : "");
   std::fflush(stderr);
 }
 
+std::int64_t source::replay(RdKafka::KafkaConsumer& consumer, const std::string& topic,
+                            std::int32_t partition, std::int64_t next, std::int64_t high,
+                            state_store& store,
+                            const std::function<void(RdKafka::Message&)>& apply) {
+  auto started = clock::now();
+  auto total = std::max<std::int64_t>(high - next, 0);
+  std::int64_t replayed = 0;
+  logger().info("restoring service={} topic={} partition={} from={} to={}", rt_.service_name,
+                topic, partition, next, high);
+  bool terminal = ::isatty(STDERR_FILENO) != 0;
+  std::vector<RdKafka::TopicPartition*> start{
+    RdKafka::TopicPartition::create(topic, partition, next)};
+  consumer.assign(start);
+  RdKafka::TopicPartition::destroy(start);
+  auto last_report = clock::now();
+  auto last_progress = clock::now();
+  // read_committed stops at the last stable offset: an open transaction of a crashed
+  // instance holds it back until the broker aborts it (transaction.timeout.ms), so wait
+  // longer than that before giving up on reaching `high`.
+  auto patience = std::max<clock::duration>(rt_.shutdown_timeout, std::chrono::seconds{20});
+  while (clock::now() - last_progress < patience) {
+    std::unique_ptr<RdKafka::Message> m{consumer.consume(200)};
+    if (m->err() == RdKafka::ERR__PARTITION_EOF) {
+      // Past the last record: done once the position (which skips transaction markers and
+      // aborted records) reaches the end seen at assignment.
+      std::vector<RdKafka::TopicPartition*> where{
+        RdKafka::TopicPartition::create(topic, partition)};
+      consumer.position(where);
+      auto position = where[0]->offset();
+      RdKafka::TopicPartition::destroy(where);
+      if (position >= high || !rt_.exactly_once)
+        break;
+      continue;
+    }
+    if (m->err() != RdKafka::ERR_NO_ERROR)
+      continue;
+    last_progress = clock::now();
+    apply(*m);
+    next = m->offset() + 1;
+    if (++replayed % 10000 == 0) {
+      store.set_checkpoint(topic, partition, next);
+      if (auto saved = store.commit(); !saved)
+        failure_ = saved.error_value();
+    }
+    if (!rt_.exactly_once && next >= high)
+      break; // without transaction markers the end is known; with them, EOF says it
+    if (terminal && clock::now() - last_report > std::chrono::milliseconds{200}) {
+      print_restore_progress(topic, partition, replayed, total, clock::now() - started);
+      last_report = clock::now();
+    } else if (!terminal && clock::now() - last_report > std::chrono::seconds{1}) {
+      logger().info("restoring service={} topic={} partition={} done={}/{}", rt_.service_name,
+                    topic, partition, replayed, total);
+      last_report = clock::now();
+    }
+  }
+  if (terminal)
+    print_restore_progress(topic, partition, replayed, total, clock::now() - started, true);
+  consumer.unassign();
+  store.set_checkpoint(topic, partition, std::max(next, std::int64_t{0}));
+  if (auto saved = store.commit(); !saved)
+    failure_ = saved.error_value();
+  auto seconds = std::chrono::duration<double>(clock::now() - started).count();
+  logger().info("restored service={} topic={} partition={} records={} seconds={:.2f}",
+                rt_.service_name, topic, partition, replayed, seconds);
+  return replayed;
+}
+
 std::shared_ptr<partition_state> source::restore(std::int32_t partition) {
-  auto& journal = *rt_.journal;
-  auto path = rt_.state_dir + "/" + journal.topic + "-" + std::to_string(partition) + ".db";
+  auto name = rt_.journal ? rt_.journal->topic : std::string{"tables"};
+  auto path = rt_.state_dir + "/" + name + "-" + std::to_string(partition) + ".db";
   auto opened = state_store::open(path);
   if (!opened) {
     failure_ = opened.error_value();
     return nullptr;
   }
-  auto state = std::make_shared<partition_state>(std::move(*opened));
+  auto state = std::make_shared<partition_state>(std::move(*opened), partition);
   auto& store = state->store;
   if (store.recovered_from_corruption())
     logger().warn("state store rebuilt from offset 0 path={}", path);
   auto consumer = rt_.make_restore_consumer();
-  std::int64_t low = 0, high = 0;
-  consumer->query_watermark_offsets(journal.topic, partition, &low, &high, 10000);
-  // Never trust a store past its checkpoint: replay everything after it.
-  auto next = std::max(store.checkpoint(journal.topic, partition).value_or(0), low);
-  auto started = clock::now();
-  auto total = std::max<std::int64_t>(high - next, 0);
-  std::int64_t replayed = 0;
-  if (next < high) {
-    logger().info("restoring service={} journal={} partition={} from={} to={}", rt_.service_name,
-                  journal.topic, partition, next, high);
-    if (rt_.on_restoring)
+  auto bounds = [&](const std::string& topic) {
+    std::int64_t low = 0, high = 0;
+    consumer->query_watermark_offsets(topic, partition, &low, &high, 10000);
+    return std::make_pair(low, high);
+  };
+  bool announced = false;
+  auto announce = [&] {
+    if (!announced && rt_.on_restoring)
       rt_.on_restoring(true);
-    bool terminal = ::isatty(STDERR_FILENO) != 0;
-    std::vector<RdKafka::TopicPartition*> start{
-      RdKafka::TopicPartition::create(journal.topic, partition, next)};
-    consumer->assign(start);
-    RdKafka::TopicPartition::destroy(start);
-    auto last_report = clock::now();
-    auto last_progress = clock::now();
-    while (clock::now() - last_progress < rt_.shutdown_timeout) {
-      std::unique_ptr<RdKafka::Message> m{consumer->consume(200)};
-      if (m->err() == RdKafka::ERR__PARTITION_EOF)
-        break;
-      if (m->err() != RdKafka::ERR_NO_ERROR)
-        continue;
-      last_progress = clock::now();
-      record event;
-      event.topic = journal.topic;
-      event.partition = partition;
-      event.offset = m->offset();
-      if (m->key())
-        event.key = *m->key();
-      event.value.assign(static_cast<const char*>(m->payload()), m->len());
-      journal.apply(event, store);
-      next = m->offset() + 1;
-      if (++replayed % 10000 == 0) {
-        store.set_checkpoint(journal.topic, partition, next);
+    announced = true;
+  };
+  if (rt_.journal) {
+    auto& journal = *rt_.journal;
+    if (!journal.snapshot_topic.empty() && !store.checkpoint(journal.topic, partition)) {
+      // A fresh store: start from the latest snapshot rather than the whole history.
+      auto [low, high] = bounds(journal.snapshot_topic);
+      if (high > low) {
+        announce();
+        std::int64_t covered = -1;
+        replay(*consumer, journal.snapshot_topic, partition, low, high, store,
+               [&](RdKafka::Message& m) {
+                 std::string key = m.key() ? *m.key() : std::string{};
+                 if (m.len() == 0)
+                   store.erase(key);
+                 else
+                   store.put(key, std::string{static_cast<const char*>(m.payload()) + 1,
+                                              m.len() - 1});
+                 if (auto* headers = m.headers())
+                   for (auto& h : headers->get("eddy.checkpoint"))
+                     covered = std::stoll(std::string{static_cast<const char*>(h.value()),
+                                                      h.value_size()});
+               });
+        if (covered >= 0)
+          store.set_checkpoint(journal.topic, partition, covered);
         if (auto saved = store.commit(); !saved)
           failure_ = saved.error_value();
       }
-      if (next >= high)
-        break; // without transaction markers the end is known; with them, EOF says it
-      if (terminal && clock::now() - last_report > std::chrono::milliseconds{200}) {
-        print_restore_progress(partition, replayed, total, clock::now() - started);
-        last_report = clock::now();
-      } else if (clock::now() - last_report > std::chrono::seconds{1}) {
-        logger().info("restoring service={} partition={} done={}/{}", rt_.service_name, partition,
-                      replayed, total);
-        last_report = clock::now();
-      }
     }
-    if (terminal)
-      print_restore_progress(partition, replayed, total, clock::now() - started, true);
-    consumer->unassign();
-    if (rt_.on_restoring)
-      rt_.on_restoring(false);
+    auto [low, high] = bounds(journal.topic);
+    // Never trust a store past its checkpoint: replay everything after it.
+    auto next = std::max(store.checkpoint(journal.topic, partition).value_or(0), low);
+    std::int64_t replayed = 0;
+    if (next < high) {
+      announce();
+      replayed = replay(*consumer, journal.topic, partition, next, high, store,
+                        [&](RdKafka::Message& m) {
+                          record event;
+                          event.topic = journal.topic;
+                          event.partition = partition;
+                          event.offset = m.offset();
+                          event.timestamp_ms = m.timestamp().timestamp;
+                          if (m.key())
+                            event.key = *m.key();
+                          event.value.assign(static_cast<const char*>(m.payload()), m.len());
+                          if (auto* headers = m.headers())
+                            for (auto& h : headers->get_all())
+                              event.headers.emplace_back(
+                                h.key(), std::string{static_cast<const char*>(h.value()),
+                                                     h.value_size()});
+                          journal.apply(event, store);
+                        });
+      next = store.checkpoint(journal.topic, partition).value_or(next);
+    }
+    rt_.counters.events_restored.fetch_add(replayed);
+    store.set_checkpoint(journal.topic, partition, next);
+    if (auto saved = store.commit(); !saved)
+      failure_ = saved.error_value();
+    journal.delivered_next[static_cast<std::size_t>(partition)].store(next);
   }
-  rt_.counters.events_restored.fetch_add(replayed);
-  store.set_checkpoint(journal.topic, partition, next);
-  if (auto saved = store.commit(); !saved)
-    failure_ = saved.error_value();
-  journal.delivered_next[partition].store(next);
-  auto seconds = std::chrono::duration<double>(clock::now() - started).count();
-  logger().info("restored service={} journal={} partition={} events={} seconds={:.2f}",
-                rt_.service_name, journal.topic, partition, replayed, seconds);
+  for (auto& [topic, table] : rt_.local_tables) {
+    auto [low, high] = bounds(topic);
+    auto next = std::max(store.checkpoint(topic, partition).value_or(0), low);
+    if (next >= high)
+      continue;
+    announce();
+    replay(*consumer, topic, partition, next, high, store, [&](RdKafka::Message& m) {
+      auto row = table_row_key(topic, m.key() ? std::string_view{*m.key()} : std::string_view{});
+      if (m.len() == 0)
+        store.erase(row);
+      else
+        store.put(row, std::string{static_cast<const char*>(m.payload()), m.len()});
+    });
+  }
+  if (announced && rt_.on_restoring)
+    rt_.on_restoring(false);
   consumer->close();
   return state;
 }
 
-void source::commit_states() {
-  if (!rt_.journal)
+void source::write_snapshots() {
+  if (!rt_.journal || rt_.journal->snapshot_topic.empty())
     return;
   for (auto& [partition, state] : states_) {
     std::lock_guard<std::mutex> guard{state->mtx};
-    auto next = rt_.journal->delivered_next[partition].load();
+    auto next = rt_.journal->delivered_next[static_cast<std::size_t>(partition)].load();
+    if (next < 0)
+      continue;
+    std::vector<header> headers{{"eddy.checkpoint", std::to_string(next)}};
+    for (auto& [row, value] : state->store.staged_rows()) {
+      if (is_table_row(row))
+        continue;
+      // A leading byte tells a present value (even an empty one) from a tombstone.
+      std::string payload;
+      if (value)
+        payload = "v" + *value;
+      rt_.out->produce(rt_.journal->snapshot_topic, row,
+                       value ? std::string_view{payload} : std::string_view{}, headers, nullptr,
+                       partition);
+    }
+  }
+}
+
+void source::commit_states() {
+  if (!rt_.stateful())
+    return;
+  if (!rt_.exactly_once && rt_.journal && !rt_.journal->snapshot_topic.empty()) {
+    // A snapshot row must be in Kafka before the store forgets that it is new.
+    write_snapshots();
+    if (!rt_.out->flush(static_cast<int>(rt_.shutdown_timeout.count()))) {
+      if (!failure_)
+        failure_ = error{errc::delivery_failed, "snapshot rows not delivered in time"};
+      return;
+    }
+  }
+  for (auto& [partition, state] : states_) {
+    std::lock_guard<std::mutex> guard{state->mtx};
+    auto next = rt_.journal ? rt_.journal->delivered_next[static_cast<std::size_t>(partition)].load()
+                            : -1;
     if (next >= 0)
       state->store.set_checkpoint(rt_.journal->topic, partition, next);
     if (auto saved = state->store.commit(); !saved && !failure_)
@@ -602,6 +754,10 @@ void source::release_states() {
     bool used = false;
     for (auto& [key, p] : partitions_)
       used = used || p.partition == i->first;
+    if (!used) {
+      std::lock_guard<std::mutex> guard{rt_.states_mtx};
+      rt_.states.erase(i->first);
+    }
     i = used ? std::next(i) : states_.erase(i);
   }
 }

@@ -10,6 +10,7 @@
 // aborted transaction rewinds the partitions to where it began.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -76,9 +77,19 @@ private:
   void on_assign(std::vector<RdKafka::TopicPartition*>& partitions);
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
   std::vector<assigned_partition*> all_partitions();
+  /// Opens partition `partition`'s store and brings it up to date: snapshot (if the store
+  /// is fresh), journal events past its checkpoint, local tables past theirs.
   std::shared_ptr<partition_state> restore(std::int32_t partition);
-  void print_restore_progress(std::int32_t partition, std::int64_t done, std::int64_t total,
+  /// Reads `topic`/`partition` from `next` to `high` into `apply`, checkpointing `store`
+  /// as it goes, with progress; returns the number of records read.
+  std::int64_t replay(RdKafka::KafkaConsumer& consumer, const std::string& topic,
+                      std::int32_t partition, std::int64_t next, std::int64_t high,
+                      state_store& store, const std::function<void(RdKafka::Message&)>& apply);
+  void print_restore_progress(const std::string& topic, std::int32_t partition,
+                              std::int64_t done, std::int64_t total,
                               std::chrono::steady_clock::duration elapsed, bool last = false);
+  /// Produces the staged journal state rows to the snapshot topic, if it has one.
+  void write_snapshots();
   void commit_states();
   void rollback_states();
   void release_states();

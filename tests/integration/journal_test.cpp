@@ -20,15 +20,16 @@ constexpr int keys = 50;
 /// A counter per key: each input record emits the key's next count as an event.
 std::unique_ptr<eddy::service> counter(const std::string& in, const std::string& journal,
                                        const std::string& group, const std::string& state_dir,
-                                       const std::string& guarantee) {
+                                       const std::string& guarantee, bool snapshots = false) {
   eddy::config cfg;
   cfg.set("bootstrap.servers", eddy::test::broker_bootstrap()).set("group.id", group)
     .set("eddy.state.dir", state_dir).set("eddy.commit.interval.ms", "200")
     .set("eddy.processing.guarantee", guarantee);
   auto svc = std::make_unique<eddy::service>("counter-it", cfg);
-  svc->journal(journal, 4, [](const eddy::record& event, eddy::state_store& state) {
-    state.put(event.key, event.value);
-  });
+  svc->journal(
+    journal, 4,
+    [](const eddy::record& event, eddy::state_store& state) { state.put(event.key, event.value); },
+    eddy::journal_options{snapshots});
   svc->consume(in, [](const eddy::record& r, eddy::context& ctx) {
     auto current = ctx.state().get(r.key);
     ctx.emit_event(r.key, std::to_string((current ? std::stoll(*current) : 0) + 1));
@@ -99,5 +100,39 @@ TEST_CASE("event-sourced state survives a restart and a deleted store rebuilds f
   CHECK(all_events == 30000 + keys);
   for (auto& [key, count] : rebuilt)
     CHECK(count == 30000 / keys + 1);
+  std::filesystem::remove_all(state_dir);
+}
+
+TEST_CASE("a deleted store restores from the snapshot topic instead of the whole journal") {
+  auto guarantee = GENERATE(as<std::string>{}, "at_least_once", "exactly_once");
+  INFO("processing.guarantee=" << guarantee);
+  auto in = eddy::test::unique_name("snap-in");
+  auto journal = eddy::test::unique_name("snap-journal");
+  auto group = eddy::test::unique_name("snap-group");
+  auto state_dir = (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")).string();
+  auto key_of = [](std::int64_t i) { return "key-" + std::to_string(i % keys); };
+  auto value_of = [](std::int64_t) { return std::string{"+1"}; };
+  eddy::test::create_topic(eddy::test::broker_bootstrap(), in, 4);
+
+  eddy::test::produce(eddy::test::broker_bootstrap(), in, 20000, key_of, value_of);
+  CHECK(run_until_committed(*counter(in, journal, group, state_dir, guarantee, true), group, in,
+                            20000)
+        == 0);
+  // The snapshot topic is compacted and holds the latest count of every key.
+  CHECK(eddy::test::topic_config(eddy::test::broker_bootstrap(), journal + "-snapshots",
+                                 "cleanup.policy")
+        == "compact");
+
+  std::filesystem::remove_all(state_dir);
+  eddy::test::produce(eddy::test::broker_bootstrap(), in, keys, key_of, value_of, 20000);
+  // The snapshot covers the whole journal: nothing is left to replay from it.
+  CHECK(run_until_committed(*counter(in, journal, group, state_dir, guarantee, true), group, in,
+                            20000 + keys)
+        == 0);
+  auto [counts, events] = journal_counts(journal, 20000 + keys);
+  CHECK(events == 20000 + keys);
+  REQUIRE(counts.size() == keys);
+  for (auto& [key, count] : counts)
+    CHECK(count == 20000 / keys + 1);
   std::filesystem::remove_all(state_dir);
 }
