@@ -42,7 +42,10 @@ expected<void> global_table_reader::load(std::chrono::milliseconds timeout) {
     }
     if (opened->recovered_from_corruption())
       logger().warn("global table store rebuilt from offset 0 path={}", path);
-    table->store.emplace(std::move(*opened));
+    {
+      std::lock_guard<std::mutex> guard{table->mtx};
+      table->store.emplace(std::move(*opened));
+    }
     for (std::int32_t p = 0; p < partitions_[topic]; ++p) {
       std::int64_t low = 0, high = 0;
       consumer_->query_watermark_offsets(topic, p, &low, &high, 10000);

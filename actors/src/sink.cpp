@@ -6,6 +6,16 @@
 
 namespace eddy::detail {
 
+namespace {
+
+/// The payload librdkafka is given: null for an empty value, so that it is a tombstone
+/// that compaction removes (Eddy reads null and empty values alike, as "").
+char* payload_of(std::string_view value) {
+  return value.empty() ? nullptr : const_cast<char*>(value.data());
+}
+
+} // namespace
+
 sink::sink(RdKafka::Conf& conf) {
   std::string reason;
   conf.set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), reason);
@@ -41,8 +51,8 @@ void sink::produce(const std::string& topic, std::string_view key, std::string_v
         kafka_headers->add(name, bytes.data(), bytes.size());
     }
     auto err = producer_->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY,
-                                  const_cast<char*>(value.data()), value.size(), key.data(),
-                                  key.size(), 0, kafka_headers, owner);
+                                  payload_of(value), value.size(), key.data(), key.size(), 0,
+                                  kafka_headers, owner);
     if (err == RdKafka::ERR_NO_ERROR)
       return;
     delete kafka_headers; // not taken over on failure
@@ -79,7 +89,7 @@ std::future<expected<std::int64_t>> sink::publish(const std::string& topic, std:
         kafka_headers->add(name, bytes.data(), bytes.size());
     }
     auto err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                                  RdKafka::Producer::RK_MSG_COPY, payload_of(value),
                                   value.size(), key.data(), key.size(), 0, kafka_headers, opaque);
     if (err == RdKafka::ERR_NO_ERROR)
       return result;

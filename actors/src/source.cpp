@@ -1,5 +1,6 @@
 #include "source.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -429,6 +430,17 @@ void source::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode e
 }
 
 void source::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
+  if (rt_.stateful()) {
+    // Restore every newly assigned partition number at once, before any of its inputs.
+    std::vector<std::int32_t> fresh;
+    for (auto* tp : partitions)
+      if ((rt_.handlers.count(tp->topic()) != 0 || rt_.local_tables.count(tp->topic()) != 0)
+          && states_.count(tp->partition()) == 0
+          && std::find(fresh.begin(), fresh.end(), tp->partition()) == fresh.end())
+        fresh.push_back(tp->partition());
+    if (!fresh.empty())
+      restore(fresh);
+  }
   for (auto* tp : partitions) {
     auto table_it = rt_.local_tables.find(tp->topic());
     const local_table_spec* table = table_it != rt_.local_tables.end() ? &table_it->second
@@ -437,15 +449,9 @@ void source::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
     if (table == nullptr && handler_it == rt_.handlers.end())
       continue;
     std::shared_ptr<partition_state> state;
-    if (rt_.stateful()) {
-      auto& slot = states_[tp->partition()];
-      if (!slot) {
-        slot = restore(tp->partition());
-        std::lock_guard<std::mutex> guard{rt_.states_mtx};
-        rt_.states[tp->partition()] = slot;
-      }
-      state = slot;
-    }
+    if (rt_.stateful())
+      if (auto i = states_.find(tp->partition()); i != states_.end())
+        state = i->second;
     if (table != nullptr && state) {
       // The store holds the table up to its checkpoint: read on from there.
       auto next = state->store.checkpoint(tp->topic(), tp->partition());
@@ -512,188 +518,260 @@ void source::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
                 partitions.size(), lost, partitions_.size());
 }
 
-void source::print_restore_progress(const std::string& topic, std::int32_t partition,
-                                    std::int64_t done,
-                                    std::int64_t total, clock::duration elapsed, bool last) {
+void source::print_restore_progress(std::int64_t done, std::int64_t total,
+                                    clock::duration elapsed, bool last) {
   constexpr int width = 30;
   auto fraction = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-  auto filled = static_cast<int>(fraction * width);
+  auto filled = std::min(static_cast<int>(fraction * width), width);
   auto seconds = std::max(std::chrono::duration<double>(elapsed).count(), 1e-6);
-  std::fprintf(stderr, "\rrestoring %s[%d] [%s%s] %lld/%lld events, %.0f events/s%s",
-               topic.c_str(), partition, std::string(filled, '#').c_str(),
+  std::fprintf(stderr, "\rrestoring %s [%s%s] %lld/%lld records, %.0f records/s%s",
+               rt_.service_name.c_str(), std::string(filled, '#').c_str(),
                std::string(width - filled, ' ').c_str(), static_cast<long long>(done),
                static_cast<long long>(total), static_cast<double>(done) / seconds,
                last ? "\n" : "");
   std::fflush(stderr);
 }
 
-std::int64_t source::replay(RdKafka::KafkaConsumer& consumer, const std::string& topic,
-                            std::int32_t partition, std::int64_t next, std::int64_t high,
-                            state_store& store,
-                            const std::function<void(RdKafka::Message&)>& apply) {
+void source::replay(RdKafka::KafkaConsumer& consumer, std::vector<replay_job>& jobs) {
   auto started = clock::now();
-  auto total = std::max<std::int64_t>(high - next, 0);
-  std::int64_t replayed = 0;
-  logger().info("restoring service={} topic={} partition={} from={} to={}", rt_.service_name,
-                topic, partition, next, high);
-  bool terminal = ::isatty(STDERR_FILENO) != 0;
-  std::vector<RdKafka::TopicPartition*> start{
-    RdKafka::TopicPartition::create(topic, partition, next)};
+  std::int64_t total = 0;
+  std::vector<RdKafka::TopicPartition*> start;
+  std::map<std::pair<std::string, std::int32_t>, replay_job*> by_partition;
+  std::size_t open = 0;
+  for (auto& job : jobs) {
+    if (job.next >= job.high) {
+      job.done = true;
+      continue;
+    }
+    logger().info("restoring service={} topic={} partition={} from={} to={}", rt_.service_name,
+                  job.topic, job.partition, job.next, job.high);
+    total += job.high - job.next;
+    start.push_back(RdKafka::TopicPartition::create(job.topic, job.partition, job.next));
+    by_partition[{job.topic, job.partition}] = &job;
+    ++open;
+  }
+  if (open == 0) {
+    RdKafka::TopicPartition::destroy(start);
+    return;
+  }
   consumer.assign(start);
   RdKafka::TopicPartition::destroy(start);
+  bool terminal = ::isatty(STDERR_FILENO) != 0;
+  std::int64_t replayed = 0;
   auto last_report = clock::now();
   auto last_progress = clock::now();
+  auto last_commit = clock::now();
+  std::map<std::pair<const void*, std::int32_t>, replay_job*> index;
+  auto find = [&](RdKafka::Message& m) -> replay_job* {
+    auto key = std::make_pair(static_cast<const void*>(m.c_ptr()->rkt), m.partition());
+    if (auto i = index.find(key); i != index.end())
+      return i->second;
+    auto i = by_partition.find({m.topic_name(), m.partition()});
+    auto* job = i == by_partition.end() ? nullptr : i->second;
+    index.emplace(key, job);
+    return job;
+  };
+  auto finish = [&](replay_job& job) {
+    if (!job.done) {
+      job.done = true;
+      --open;
+    }
+  };
   // read_committed stops at the last stable offset: an open transaction of a crashed
   // instance holds it back until the broker aborts it (transaction.timeout.ms), so wait
-  // longer than that before giving up on reaching `high`.
+  // longer than that before giving up on reaching the end seen at assignment.
   auto patience = std::max<clock::duration>(rt_.shutdown_timeout, std::chrono::seconds{20});
-  while (clock::now() - last_progress < patience) {
+  while (open > 0 && clock::now() - last_progress < patience) {
     std::unique_ptr<RdKafka::Message> m{consumer.consume(200)};
     if (m->err() == RdKafka::ERR__PARTITION_EOF) {
       // Past the last record: done once the position (which skips transaction markers and
-      // aborted records) reaches the end seen at assignment.
+      // aborted records) reaches the end.
+      auto* job = find(*m);
+      if (job == nullptr || job->done)
+        continue;
       std::vector<RdKafka::TopicPartition*> where{
-        RdKafka::TopicPartition::create(topic, partition)};
+        RdKafka::TopicPartition::create(job->topic, job->partition)};
       consumer.position(where);
       auto position = where[0]->offset();
       RdKafka::TopicPartition::destroy(where);
-      if (position >= high || !rt_.exactly_once)
-        break;
+      if (position >= job->high || !rt_.exactly_once)
+        finish(*job);
       continue;
     }
     if (m->err() != RdKafka::ERR_NO_ERROR)
       continue;
-    last_progress = clock::now();
-    apply(*m);
-    next = m->offset() + 1;
-    if (++replayed % 10000 == 0) {
-      store.set_checkpoint(topic, partition, next);
-      if (auto saved = store.commit(); !saved)
-        failure_ = saved.error_value();
+    auto* job = find(*m);
+    if (job == nullptr)
+      continue;
+    auto now = clock::now();
+    last_progress = now;
+    job->apply(*m);
+    job->next = m->offset() + 1;
+    ++job->replayed;
+    ++replayed;
+    if (now - last_commit > std::chrono::seconds{2}) {
+      // Rarely: staged rows coalesce per key, so SQLite writes each key once per commit.
+      for (auto& each : jobs) {
+        each.store->set_checkpoint(each.topic, each.partition, std::max(each.next, std::int64_t{0}));
+        if (auto saved = each.store->commit(); !saved)
+          failure_ = saved.error_value();
+      }
+      last_commit = now;
     }
-    if (!rt_.exactly_once && next >= high)
-      break; // without transaction markers the end is known; with them, EOF says it
-    if (terminal && clock::now() - last_report > std::chrono::milliseconds{200}) {
-      print_restore_progress(topic, partition, replayed, total, clock::now() - started);
-      last_report = clock::now();
-    } else if (!terminal && clock::now() - last_report > std::chrono::seconds{1}) {
-      logger().info("restoring service={} topic={} partition={} done={}/{}", rt_.service_name,
-                    topic, partition, replayed, total);
-      last_report = clock::now();
+    if (!rt_.exactly_once && job->next >= job->high)
+      finish(*job); // without transaction markers the end is known; with them, EOF says it
+    if (terminal && now - last_report > std::chrono::milliseconds{200}) {
+      print_restore_progress(replayed, total, now - started);
+      last_report = now;
+    } else if (!terminal && now - last_report > std::chrono::seconds{1}) {
+      logger().info("restoring service={} done={}/{}", rt_.service_name, replayed, total);
+      last_report = now;
     }
   }
   if (terminal)
-    print_restore_progress(topic, partition, replayed, total, clock::now() - started, true);
+    print_restore_progress(replayed, total, clock::now() - started, true);
   consumer.unassign();
-  store.set_checkpoint(topic, partition, std::max(next, std::int64_t{0}));
-  if (auto saved = store.commit(); !saved)
-    failure_ = saved.error_value();
+  for (auto& job : jobs) {
+    if (!job.done)
+      logger().warn("restore stopped short service={} topic={} partition={} at={} end={}",
+                    rt_.service_name, job.topic, job.partition, job.next, job.high);
+    job.store->set_checkpoint(job.topic, job.partition, std::max(job.next, std::int64_t{0}));
+  }
+  for (auto& job : jobs)
+    if (auto saved = job.store->commit(); !saved)
+      failure_ = saved.error_value();
   auto seconds = std::chrono::duration<double>(clock::now() - started).count();
-  logger().info("restored service={} topic={} partition={} records={} seconds={:.2f}",
-                rt_.service_name, topic, partition, replayed, seconds);
-  return replayed;
+  logger().info("restored service={} partitions={} records={} seconds={:.2f} rate={:.0f}/s",
+                rt_.service_name, jobs.size(), replayed, seconds,
+                static_cast<double>(replayed) / std::max(seconds, 1e-6));
 }
 
-std::shared_ptr<partition_state> source::restore(std::int32_t partition) {
-  auto name = rt_.journal ? rt_.journal->topic : std::string{"tables"};
-  auto path = rt_.state_dir + "/" + name + "-" + std::to_string(partition) + ".db";
-  auto opened = state_store::open(path);
-  if (!opened) {
-    failure_ = opened.error_value();
-    return nullptr;
+void source::restore(const std::vector<std::int32_t>& numbers) {
+  std::vector<std::shared_ptr<partition_state>> opened_states;
+  for (auto partition : numbers) {
+    auto name = rt_.journal ? rt_.journal->topic : std::string{"tables"};
+    auto path = rt_.state_dir + "/" + name + "-" + std::to_string(partition) + ".db";
+    auto opened = state_store::open(path);
+    if (!opened) {
+      failure_ = opened.error_value();
+      return;
+    }
+    if (opened->recovered_from_corruption())
+      logger().warn("state store rebuilt from offset 0 path={}", path);
+    opened_states.push_back(std::make_shared<partition_state>(std::move(*opened), partition));
   }
-  auto state = std::make_shared<partition_state>(std::move(*opened), partition);
-  auto& store = state->store;
-  if (store.recovered_from_corruption())
-    logger().warn("state store rebuilt from offset 0 path={}", path);
   auto consumer = rt_.make_restore_consumer();
-  auto bounds = [&](const std::string& topic) {
+  auto bounds = [&](const std::string& topic, std::int32_t partition) {
     std::int64_t low = 0, high = 0;
     consumer->query_watermark_offsets(topic, partition, &low, &high, 10000);
     return std::make_pair(low, high);
   };
-  bool announced = false;
-  auto announce = [&] {
-    if (!announced && rt_.on_restoring)
-      rt_.on_restoring(true);
-    announced = true;
-  };
-  if (rt_.journal) {
+  if (rt_.on_restoring)
+    rt_.on_restoring(true);
+  // Fresh stores start from the latest snapshot rather than the whole history.
+  if (rt_.journal && !rt_.journal->snapshot_topic.empty()) {
     auto& journal = *rt_.journal;
-    if (!journal.snapshot_topic.empty() && !store.checkpoint(journal.topic, partition)) {
-      // A fresh store: start from the latest snapshot rather than the whole history.
-      auto [low, high] = bounds(journal.snapshot_topic);
-      if (high > low) {
-        announce();
-        std::int64_t covered = -1;
-        replay(*consumer, journal.snapshot_topic, partition, low, high, store,
-               [&](RdKafka::Message& m) {
-                 std::string key = m.key() ? *m.key() : std::string{};
-                 if (m.len() == 0)
-                   store.erase(key);
-                 else
-                   store.put(key, std::string{static_cast<const char*>(m.payload()) + 1,
-                                              m.len() - 1});
-                 if (auto* headers = m.headers())
-                   for (auto& h : headers->get("eddy.checkpoint"))
-                     covered = std::stoll(std::string{static_cast<const char*>(h.value()),
-                                                      h.value_size()});
-               });
-        if (covered >= 0)
-          store.set_checkpoint(journal.topic, partition, covered);
-        if (auto saved = store.commit(); !saved)
+    std::vector<replay_job> jobs;
+    std::vector<std::shared_ptr<std::int64_t>> covered;
+    for (auto& state : opened_states) {
+      if (state->store.checkpoint(journal.topic, state->partition))
+        continue;
+      auto [low, high] = bounds(journal.snapshot_topic, state->partition);
+      auto& store = state->store;
+      auto seen = std::make_shared<std::int64_t>(-1);
+      covered.push_back(seen);
+      jobs.push_back({journal.snapshot_topic, state->partition, low, high, &store,
+                      [&store, seen](RdKafka::Message& m) {
+                        std::string key = m.key() ? *m.key() : std::string{};
+                        if (m.len() == 0)
+                          store.erase(key);
+                        else
+                          store.put(key, std::string{static_cast<const char*>(m.payload()) + 1,
+                                                     m.len() - 1});
+                        if (auto* headers = m.headers())
+                          for (auto& h : headers->get("eddy.checkpoint"))
+                            *seen = std::stoll(std::string{static_cast<const char*>(h.value()),
+                                                           h.value_size()});
+                      }});
+    }
+    replay(*consumer, jobs);
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      if (*covered[i] >= 0) {
+        jobs[i].store->set_checkpoint(journal.topic, jobs[i].partition, *covered[i]);
+        if (auto saved = jobs[i].store->commit(); !saved)
           failure_ = saved.error_value();
       }
-    }
-    auto [low, high] = bounds(journal.topic);
-    // Never trust a store past its checkpoint: replay everything after it.
-    auto next = std::max(store.checkpoint(journal.topic, partition).value_or(0), low);
-    std::int64_t replayed = 0;
-    if (next < high) {
-      announce();
-      replayed = replay(*consumer, journal.topic, partition, next, high, store,
-                        [&](RdKafka::Message& m) {
-                          record event;
-                          event.topic = journal.topic;
-                          event.partition = partition;
-                          event.offset = m.offset();
-                          event.timestamp_ms = m.timestamp().timestamp;
-                          if (m.key())
-                            event.key = *m.key();
-                          event.value.assign(static_cast<const char*>(m.payload()), m.len());
-                          if (auto* headers = m.headers())
-                            for (auto& h : headers->get_all())
-                              event.headers.emplace_back(
-                                h.key(), std::string{static_cast<const char*>(h.value()),
-                                                     h.value_size()});
-                          journal.apply(event, store);
-                        });
-      next = store.checkpoint(journal.topic, partition).value_or(next);
-    }
-    rt_.counters.events_restored.fetch_add(replayed);
-    store.set_checkpoint(journal.topic, partition, next);
-    if (auto saved = store.commit(); !saved)
-      failure_ = saved.error_value();
-    journal.delivered_next[static_cast<std::size_t>(partition)].store(next);
   }
-  for (auto& [topic, table] : rt_.local_tables) {
-    auto [low, high] = bounds(topic);
-    auto next = std::max(store.checkpoint(topic, partition).value_or(0), low);
-    if (next >= high)
-      continue;
-    announce();
-    replay(*consumer, topic, partition, next, high, store, [&](RdKafka::Message& m) {
-      auto row = table_row_key(topic, m.key() ? std::string_view{*m.key()} : std::string_view{});
-      if (m.len() == 0)
-        store.erase(row);
-      else
-        store.put(row, std::string{static_cast<const char*>(m.payload()), m.len()});
-    });
+  std::vector<replay_job> jobs;
+  for (auto& state : opened_states) {
+    auto partition = state->partition;
+    auto& store = state->store;
+    if (rt_.journal) {
+      auto& journal = *rt_.journal;
+      auto [low, high] = bounds(journal.topic, partition);
+      // Never trust a store past its checkpoint: replay everything after it.
+      auto next = std::max(store.checkpoint(journal.topic, partition).value_or(0), low);
+      jobs.push_back({journal.topic, partition, next, high, &store,
+                      [&store, &journal, partition,
+                       event = std::make_shared<record>()](RdKafka::Message& m) {
+                        // One record reused for every event: its strings keep their room.
+                        event->topic = journal.topic;
+                        event->partition = partition;
+                        event->offset = m.offset();
+                        event->timestamp_ms = m.timestamp().timestamp;
+                        auto* raw = m.c_ptr();
+                        if (raw->key)
+                          event->key.assign(static_cast<const char*>(raw->key), raw->key_len);
+                        else
+                          event->key.clear();
+                        event->value.assign(static_cast<const char*>(raw->payload), raw->len);
+                        event->headers.clear();
+                        rd_kafka_headers_t* headers = nullptr;
+                        if (rd_kafka_message_headers(raw, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                          const char* name = nullptr;
+                          const void* value = nullptr;
+                          size_t size = 0;
+                          for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value,
+                                                                     &size)
+                                             == RD_KAFKA_RESP_ERR_NO_ERROR;
+                               ++i)
+                            event->headers.emplace_back(
+                              name, value ? std::string{static_cast<const char*>(value), size}
+                                          : std::string{});
+                        }
+                        journal.apply(*event, store);
+                      }});
+    }
+    for (auto& [topic, table] : rt_.local_tables) {
+      auto [low, high] = bounds(topic, partition);
+      auto next = std::max(store.checkpoint(topic, partition).value_or(0), low);
+      jobs.push_back({topic, partition, next, high, &store,
+                      [&store, topic = topic](RdKafka::Message& m) {
+                        auto row = table_row_key(topic, m.key() ? std::string_view{*m.key()}
+                                                                : std::string_view{});
+                        if (m.len() == 0)
+                          store.erase(row);
+                        else
+                          store.put(row, std::string{static_cast<const char*>(m.payload()),
+                                                     m.len()});
+                      }});
+    }
   }
-  if (announced && rt_.on_restoring)
+  replay(*consumer, jobs);
+  for (auto& job : jobs)
+    if (rt_.journal && job.topic == rt_.journal->topic) {
+      rt_.counters.events_restored.fetch_add(job.replayed);
+      rt_.journal->delivered_next[static_cast<std::size_t>(job.partition)].store(
+        job.store->checkpoint(job.topic, job.partition).value_or(0));
+    }
+  if (rt_.on_restoring)
     rt_.on_restoring(false);
   consumer->close();
-  return state;
+  std::lock_guard<std::mutex> guard{rt_.states_mtx};
+  for (auto& state : opened_states) {
+    states_[state->partition] = state;
+    rt_.states[state->partition] = state;
+  }
 }
 
 void source::write_snapshots() {

@@ -77,16 +77,25 @@ private:
   void on_assign(std::vector<RdKafka::TopicPartition*>& partitions);
   void on_revoke(std::vector<RdKafka::TopicPartition*>& partitions);
   std::vector<assigned_partition*> all_partitions();
-  /// Opens partition `partition`'s store and brings it up to date: snapshot (if the store
-  /// is fresh), journal events past its checkpoint, local tables past theirs.
-  std::shared_ptr<partition_state> restore(std::int32_t partition);
-  /// Reads `topic`/`partition` from `next` to `high` into `apply`, checkpointing `store`
-  /// as it goes, with progress; returns the number of records read.
-  std::int64_t replay(RdKafka::KafkaConsumer& consumer, const std::string& topic,
-                      std::int32_t partition, std::int64_t next, std::int64_t high,
-                      state_store& store, const std::function<void(RdKafka::Message&)>& apply);
-  void print_restore_progress(const std::string& topic, std::int32_t partition,
-                              std::int64_t done, std::int64_t total,
+  /// One topic partition to read into a store during a restore.
+  struct replay_job {
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t next = 0;
+    std::int64_t high = 0;
+    state_store* store = nullptr;
+    std::function<void(RdKafka::Message&)> apply;
+    std::int64_t replayed = 0;
+    bool done = false;
+  };
+  /// Opens the stores of `numbers` and brings them up to date in one pass over all their
+  /// partitions: snapshots (for fresh stores), then journal events and local tables past
+  /// their checkpoints. Registers the states in `states_` and the runtime.
+  void restore(const std::vector<std::int32_t>& numbers);
+  /// Reads every job's partition from `next` to `high` into its `apply`, checkpointing its
+  /// store as it goes, with progress.
+  void replay(RdKafka::KafkaConsumer& consumer, std::vector<replay_job>& jobs);
+  void print_restore_progress(std::int64_t done, std::int64_t total,
                               std::chrono::steady_clock::duration elapsed, bool last = false);
   /// Produces the staged journal state rows to the snapshot topic, if it has one.
   void write_snapshots();

@@ -23,7 +23,8 @@ public:
   virtual ~context() = default;
 
   /// Produces a record to `topic`. The key decides the partition (murmur2, as Kafka's
-  /// Java clients do), so records with the same key keep their order.
+  /// Java clients do), so records with the same key keep their order. An empty value is
+  /// written as a null value: a tombstone on compacted topics.
   virtual void emit(const std::string& topic, std::string_view key, std::string_view value,
                     const std::vector<header>& headers = {})
     = 0;

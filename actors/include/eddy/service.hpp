@@ -33,8 +33,9 @@ using handler = std::function<void(const record&, context&)>;
 using journal_applier = std::function<void(const record&, state_store&)>;
 
 /// Called after a table record was applied: the record (an empty value is a deletion).
-/// Runs on the thread that applied it; must be quick and must not call back into the
-/// service's declaration functions.
+/// Runs on the thread that applied it, while that table partition is locked: it must be
+/// quick and must not call `service::lookup` or the declaration functions (hand the work
+/// to another thread instead, e.g. wake waiters).
 using table_listener = std::function<void(const record&)>;
 
 /// How a journal keeps its state quick to restore.
