@@ -33,16 +33,17 @@ public:
   void emit_event(std::string_view key, std::string_view value,
                   const std::vector<header>& headers) override {
     auto& store = state(); // throws without a journal
-    // Same partition as the input: the task that owns a key owns its state.
-    rt_->out->produce(rt_->journal->topic, key, value, headers, ticket_, partition_);
-    ++emitted_;
     record event;
     event.topic = rt_->journal->topic;
     event.partition = partition_;
     event.key = std::string{key};
     event.value = std::string{value};
     event.headers = headers;
+    // Applied first: an event its applier rejects never reaches the journal.
     rt_->journal->apply(event, store);
+    // Same partition as the input: the task that owns a key owns its state.
+    rt_->out->produce(rt_->journal->topic, key, value, headers, ticket_, partition_);
+    ++emitted_;
   }
 
   std::optional<std::string> lookup(const std::string& topic, const std::string& key) override {

@@ -605,7 +605,15 @@ void source::replay(RdKafka::KafkaConsumer& consumer, std::vector<replay_job>& j
       continue;
     auto now = clock::now();
     last_progress = now;
-    job->apply(*m);
+    try {
+      job->apply(*m);
+    } catch (const std::exception& e) {
+      // One bad record must not turn every restart into a crash loop: say which, go on.
+      rt_.counters.handler_errors.fetch_add(1);
+      logger().error("restore skipped a record service={} topic={} partition={} offset={} "
+                     "error=\"{}\"",
+                     rt_.service_name, job->topic, job->partition, m->offset(), e.what());
+    }
     job->next = m->offset() + 1;
     ++job->replayed;
     ++replayed;
