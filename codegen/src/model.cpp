@@ -167,7 +167,8 @@ bool is_eddy_service(const ServiceDescriptor& service) {
   auto& opts = service.options();
   return opts.ExtensionSize(eddy::consumes) > 0 || opts.ExtensionSize(eddy::emits) > 0
          || opts.HasExtension(eddy::journal) || opts.HasExtension(eddy::state)
-         || opts.HasExtension(eddy::unhandled);
+         || opts.HasExtension(eddy::unhandled) || opts.ExtensionSize(eddy::table) > 0
+         || opts.ExtensionSize(eddy::global_table) > 0;
 }
 
 /// Resolves and checks the events one service option lists (`consumes` or `emits`).
@@ -208,8 +209,11 @@ bool collect_events(const ServiceDescriptor& service, const Extension& ext,
   return true;
 }
 
+/// How a service uses the topic of an event or table.
+enum class topic_use { consumed, emitted, local_table, global_table };
+
 /// Adds the topic of `event` to `topics`; fails if partition counts disagree.
-bool add_topic(const ServiceDescriptor& service, const event_model& event, bool consumed,
+bool add_topic(const ServiceDescriptor& service, const event_model& event, topic_use use,
                std::vector<topic_model>& topics, std::vector<const Descriptor*>& setters,
                std::string& error) {
   auto it = std::find_if(topics.begin(), topics.end(),
@@ -233,8 +237,108 @@ bool add_topic(const ServiceDescriptor& service, const event_model& event, bool 
     it->partitions = event.partitions;
     setter = event.type;
   }
-  (consumed ? it->consumed : it->owned) = true;
+  switch (use) {
+    case topic_use::consumed:
+      it->consumed = true;
+      break;
+    case topic_use::emitted:
+      it->owned = true;
+      break;
+    case topic_use::local_table:
+      it->table = table_role::local;
+      break;
+    case topic_use::global_table:
+      it->table = table_role::global;
+      break;
+  }
   it->compacted = it->compacted || event.compacted;
+  return true;
+}
+
+/// Resolves and checks the tables one service option lists (`table` or `global_table`)
+/// and adds them to `model.tables`.
+template <class Extension>
+bool collect_tables(const ServiceDescriptor& service, const Extension& ext,
+                    const std::string& option, table_role role, service_model& model,
+                    std::string& error) {
+  auto prefix = where(service) + ": service " + service.full_name() + ": ";
+  std::vector<event_model> rows;
+  if (!collect_events(service, ext, option, rows, error))
+    return false;
+  for (auto& row : rows) {
+    for (auto& other : model.tables) {
+      if (other.row.type == row.type) {
+        error = prefix + row.type->full_name()
+                + " is named by both (eddy.table) and (eddy.global_table). Fix: keep the one"
+                + " it should be: a local table holds the partitions of the service's inputs,"
+                + " a global table every partition.";
+        return false;
+      }
+      if (other.row.topic == row.topic) {
+        error = prefix + "tables " + other.row.type->full_name() + " and "
+                + row.type->full_name() + " are both built from topic \"" + row.topic
+                + "\", but a table holds one row type. Fix: declare one table per topic.";
+        return false;
+      }
+    }
+    if (role == table_role::local && row.partitions == 0) {
+      error = prefix + "(eddy.table) names " + row.type->full_name()
+              + ", whose topic \"" + row.topic + "\" has no partition count; a local table is"
+              + " sharded like the service's inputs. Fix: add option (eddy.partitions) = <n>;"
+              + " to message " + row.type->full_name() + " (" + where(*row.type)
+              + "), the partition count of the consumed topics, or read it with"
+              + " (eddy.global_table).";
+      return false;
+    }
+    if (row.topic == model.journal) {
+      error = prefix + "table " + row.type->full_name() + " is built from its journal \""
+              + row.topic + "\". Fix: read the service's own state with ctx.state() and"
+              + " (eddy.state) instead.";
+      return false;
+    }
+    for (auto& event : model.consumes)
+      if (event.topic == row.topic) {
+        error = prefix + "topic \"" + row.topic + "\" is both consumed ("
+                + event.type->full_name() + ") and read as table " + row.type->full_name()
+                + ". Fix: either handle its records with (eddy.consumes) or look its rows up"
+                + " with a table, not both.";
+        return false;
+      }
+    model.tables.push_back(table_model{row, role});
+  }
+  return true;
+}
+
+/// Checks that a key's inputs, state and local table rows share a partition number: the
+/// journal (with a state), the consumed topics and the local tables must agree on their
+/// partition counts wherever the schema sets them.
+bool check_co_partitioning(const ServiceDescriptor& service, const service_model& model,
+                           std::string& error) {
+  auto local_tables = std::any_of(model.tables.begin(), model.tables.end(),
+                                  [](const table_model& t) { return t.role == table_role::local; });
+  if (model.state == nullptr && !local_tables)
+    return true; // stateless: each record is handled on its own
+  std::vector<std::pair<std::string, int>> counts;
+  if (model.state != nullptr)
+    counts.emplace_back("its journal \"" + model.journal + "\"", model.journal_partitions);
+  for (auto& topic : model.topics)
+    if (topic.consumed && topic.partitions > 0)
+      counts.emplace_back("consumed topic \"" + topic.name + "\"", topic.partitions);
+  for (auto& table : model.tables)
+    if (table.role == table_role::local)
+      counts.emplace_back("local table topic \"" + table.row.topic + "\"",
+                          table.row.partitions);
+  for (auto& [what, partitions] : counts)
+    if (partitions != counts.front().second) {
+      error = where(service) + ": service " + service.full_name() + ": " + what + " has "
+              + std::to_string(partitions) + " partitions but " + counts.front().first
+              + " has " + std::to_string(counts.front().second)
+              + "; a key's inputs, state and local tables must share a partition number"
+              + " (co-partitioning). Fix: give them the same (eddy.partitions), or re-key the"
+              + " input through a topic with " + std::to_string(counts.front().second)
+              + " partitions that the service emits and consumes (see eddy/options.proto).";
+      return false;
+    }
   return true;
 }
 
@@ -281,14 +385,46 @@ bool build_service(const ServiceDescriptor& service, service_model& model,
       return false;
     }
   }
+  if (!collect_tables(service, eddy::table, "(eddy.table)", table_role::local, model, error)
+      || !collect_tables(service, eddy::global_table, "(eddy.global_table)",
+                         table_role::global, model, error))
+    return false;
   std::vector<const Descriptor*> setters;
   for (auto& event : model.consumes)
-    if (!add_topic(service, event, true, model.topics, setters, error))
+    if (!add_topic(service, event, topic_use::consumed, model.topics, setters, error))
       return false;
   for (auto& event : model.emits)
-    if (!add_topic(service, event, false, model.topics, setters, error))
+    if (!add_topic(service, event, topic_use::emitted, model.topics, setters, error))
       return false;
-  return true;
+  for (auto& table : model.tables)
+    if (!add_topic(service, table.row,
+                   table.role == table_role::local ? topic_use::local_table
+                                                   : topic_use::global_table,
+                   model.topics, setters, error))
+      return false;
+  if (!model.journal.empty()) {
+    auto journal = std::find_if(model.topics.begin(), model.topics.end(),
+                                [&](const topic_model& t) { return t.name == model.journal; });
+    model.journal_partitions = journal->partitions;
+    if (journal->compacted) {
+      error = prefix + "its journal \"" + model.journal + "\" is compacted, but a journal's"
+              + " old events are the state and must stay. Fix: remove (eddy.compacted) from"
+              + " the messages on topic \"" + model.journal + "\".";
+      return false;
+    }
+  }
+  if (model.state != nullptr && model.journal_partitions == 0) {
+    std::string own;
+    for (auto& event : model.emits)
+      if (event.own)
+        own += (own.empty() ? "" : ", ") + event.type->full_name();
+    error = prefix + "its journal \"" + model.journal + "\" has no partition count, which"
+            + " the runtime needs to shard its state. Fix: add option (eddy.partitions) ="
+            + " <n>; to its own events (" + own + "), the partition count of its consumed"
+            + " topics.";
+    return false;
+  }
+  return check_co_partitioning(service, model, error);
 }
 
 } // namespace

@@ -27,7 +27,25 @@ struct event_model {
   bool own = false;
 };
 
-/// A topic a service consumes or emits to.
+/// How a service reads a topic as a table, if it does.
+enum class table_role {
+  /// Not as a table.
+  none,
+  /// As a local table, `(eddy.table)`.
+  local,
+  /// As a global table, `(eddy.global_table)`.
+  global,
+};
+
+/// A table a service reads: the latest row per key of a topic.
+struct table_model {
+  /// The row type, its topic, key field and partitions, as for an event.
+  event_model row;
+  /// Local (`(eddy.table)`) or global (`(eddy.global_table)`).
+  table_role role = table_role::local;
+};
+
+/// A topic a service consumes, emits to or reads as a table.
 struct topic_model {
   /// The topic's name.
   std::string name;
@@ -39,6 +57,8 @@ struct topic_model {
   bool owned = false;
   /// Whether any event on it sets `(eddy.compacted)`.
   bool compacted = false;
+  /// Whether the service reads it as a table, and which kind.
+  table_role table = table_role::none;
 };
 
 /// An Eddy service: a `service` block with Eddy options.
@@ -49,10 +69,14 @@ struct service_model {
   std::vector<event_model> consumes;
   /// The emitted events, in declaration order.
   std::vector<event_model> emits;
-  /// Every topic consumed or emitted to, in order of first mention.
+  /// The tables it reads: `(eddy.table)` ones, then `(eddy.global_table)` ones.
+  std::vector<table_model> tables;
+  /// Every topic consumed, emitted to or read as a table, in order of first mention.
   std::vector<topic_model> topics;
   /// The journal topic, empty if unset.
   std::string journal;
+  /// The journal's partition count, 0 if unset (required with a state).
+  int journal_partitions = 0;
   /// The state message, or nullptr.
   const google::protobuf::Descriptor* state = nullptr;
   /// Whether unhandled types go to the dead-letter topic (else they are skipped).

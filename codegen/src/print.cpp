@@ -52,6 +52,8 @@ vars_t service_vars(const service_model& svc) {
     {"test_kit", name + "TestKit"},
     {"proto", svc.service->file()->name()},
     {"journal", quote(svc.journal)},
+    {"journal_name", svc.journal},
+    {"journal_partitions", std::to_string(svc.journal_partitions)},
     {"policy", svc.dead_letter ? "dead_letter" : "skip"},
   };
   if (svc.state != nullptr) {
@@ -73,6 +75,19 @@ vars_t event_vars(const service_model& svc, const event_model& event) {
   return vars;
 }
 
+/// The name of a `::eddy::codegen::table_kind` value.
+const char* table_kind_name(table_role role) {
+  switch (role) {
+    case table_role::local:
+      return "local";
+    case table_role::global:
+      return "global";
+    case table_role::none:
+      break;
+  }
+  return "none";
+}
+
 // -- header -------------------------------------------------------------------------------
 
 /// Prints the do-not-edit banner naming the source .proto.
@@ -89,22 +104,26 @@ void print_includes(Printer& p, const file_model& model) {
   p.Print("\n#pragma once\n\n"
           "#include <array>\n"
           "#include <atomic>\n"
+          "#include <cstddef>\n"
           "#include <cstdint>\n"
           "#include <memory>\n"
-          "#include <mutex>\n"
+          "#include <optional>\n"
           "#include <string>\n"
           "#include <string_view>\n"
-          "#include <unordered_map>\n"
+          "#include <type_traits>\n"
           "#include <vector>\n\n"
           "#include <eddy/codegen/runtime.hpp>\n"
           "#include <eddy/context.hpp>\n"
           "#include <eddy/record.hpp>\n"
-          "#include <eddy/service.hpp>\n\n");
+          "#include <eddy/service.hpp>\n"
+          "#include <eddy/state_store.hpp>\n\n");
   std::set<std::string> files{model.file->name()};
   for (auto& svc : model.services) {
     for (auto* events : {&svc.consumes, &svc.emits})
       for (auto& event : *events)
         files.insert(event.type->file()->name());
+    for (auto& table : svc.tables)
+      files.insert(table.row.type->file()->name());
     if (svc.state != nullptr)
       files.insert(svc.state->file()->name());
   }
@@ -198,15 +217,17 @@ void print_metadata(Printer& p, const service_model& svc) {
           "  /// What happens to records of types the service does not consume.\n"
           "  static constexpr ::eddy::codegen::unhandled_policy unhandled\n"
           "    = ::eddy::codegen::unhandled_policy::$policy$;\n"
-          "  /// The topics the service consumes or emits to: name, partitions (0: unset),"
-          " consumed,\n"
-          "  /// owned, compacted.\n"
+          "  /// The topics the service consumes, emits to or reads as tables: name, partitions"
+          " (0:\n"
+          "  /// unset), consumed, owned, compacted, table.\n"
           "  static constexpr std::array<::eddy::codegen::topic_info, $topic_count$> topics{{\n");
   for (auto& topic : svc.topics)
-    p.Print("    {$name$, $partitions$, $consumed$, $owned$, $compacted$},\n", "name",
-            quote(topic.name), "partitions", std::to_string(topic.partitions), "consumed",
-            topic.consumed ? "true" : "false", "owned", topic.owned ? "true" : "false",
-            "compacted", topic.compacted ? "true" : "false");
+    p.Print("    {$name$, $partitions$, $consumed$, $owned$, $compacted$,"
+            " ::eddy::codegen::table_kind::$table$},\n",
+            "name", quote(topic.name), "partitions", std::to_string(topic.partitions),
+            "consumed", topic.consumed ? "true" : "false", "owned",
+            topic.owned ? "true" : "false", "compacted", topic.compacted ? "true" : "false",
+            "table", table_kind_name(topic.table));
   p.Print(vars,
           "  }};\n"
           "  /// The event types the service consumes or emits: type, topic, key field,"
@@ -218,13 +239,73 @@ void print_metadata(Printer& p, const service_model& svc) {
             events[i]->type->full_name(), "topic", quote(events[i]->topic), "key",
             events[i]->key->name(), "consumed", roles[i].first ? "true" : "false", "emitted",
             roles[i].second ? "true" : "false");
-  p.Print("  }};\n};\n");
+  p.Print("  }};\n");
+  vars["table_count"] = std::to_string(svc.tables.size());
+  p.Print(vars, "  /// The tables the service reads: row type, topic, key field, kind.\n"
+                "  static constexpr std::array<::eddy::codegen::table_info, $table_count$>"
+                " tables{");
+  if (!svc.tables.empty()) {
+    p.Print("{\n");
+    for (auto& table : svc.tables)
+      p.Print("    {\"$type$\", $topic$, \"$key$\", ::eddy::codegen::table_kind::$kind$},\n",
+              "type", table.row.type->full_name(), "topic", quote(table.row.topic), "key",
+              table.row.key->name(), "kind", table_kind_name(table.role));
+    p.Print("  }");
+  }
+  p.Print("};\n};\n");
 }
 
-/// Prints the context class: `emit()` per declared output, `state()`, `input()`.
+/// Prints the context's typed `lookup()`: one branch per declared table, and a
+/// `static_assert` for every other type.
+void print_lookup(Printer& p, const service_model& svc) {
+  auto vars = service_vars(svc);
+  p.Print(vars,
+          "/// The latest row of `key` in the table of type `Row`, or nullopt if it has none."
+          " A local\n"
+          "/// table holds the partition of the record being handled, so look up keys of that\n"
+          "/// partition. Types the service does not declare with `(eddy.table)` or\n"
+          "/// `(eddy.global_table)` are rejected at compile time.\n"
+          "template <class Row>\n");
+  if (svc.tables.empty()) {
+    p.Print(vars,
+            "std::optional<Row> lookup(const std::string&) const {\n"
+            "  static_assert(::eddy::codegen::always_false<Row>,\n"
+            "                \"service $service$ reads no table of this type; declare it with\"\n"
+            "                \" option (eddy.table) or (eddy.global_table) in $proto$\");\n"
+            "  return std::nullopt;\n"
+            "}\n\n");
+    return;
+  }
+  p.Print("std::optional<Row> lookup(const std::string& key) const {\n");
+  auto first = true;
+  for (auto& table : svc.tables) {
+    p.Print(event_vars(svc, table.row),
+            first ? "  if constexpr (std::is_same_v<Row, $event$>)\n"
+                  : "  else if constexpr (std::is_same_v<Row, $event$>)\n");
+    p.Print(event_vars(svc, table.row),
+            "    return ::eddy::codegen::lookup<Row>(out_, $topic$, key);\n");
+    first = false;
+  }
+  p.Print(vars,
+          "  else {\n"
+          "    static_assert(::eddy::codegen::always_false<Row>,\n"
+          "                  \"service $service$ reads no table of this type; declare it with\"\n"
+          "                  \" option (eddy.table) or (eddy.global_table) in $proto$\");\n"
+          "    return std::nullopt;\n"
+          "  }\n"
+          "}\n\n");
+}
+
+/// Prints the context class: `emit()` per declared output, `state()`, `lookup()`, `input()`.
 void print_context(Printer& p, const service_model& svc) {
   auto vars = service_vars(svc);
-  vars["state_note"] = svc.state != nullptr ? ",\n/// and reads the state of the record's key" : "";
+  auto stateful = svc.state != nullptr;
+  auto tables = !svc.tables.empty();
+  vars["state_note"] = stateful && tables
+                         ? ",\n/// reads the state of the record's key and looks rows up in its tables"
+                       : stateful ? ",\n/// and reads the state of the record's key"
+                       : tables   ? ",\n/// and looks rows up in its tables"
+                                  : "";
   p.Print(vars,
           "\n/// Handed to `$handlers$` methods: emits the events the service declares with\n"
           "/// `(eddy.emits)`, keyed by their schema's key field$state_note$.\n"
@@ -252,8 +333,11 @@ void print_context(Printer& p, const service_model& svc) {
           "                \" option (eddy.emits) in $proto$\");\n"
           "}\n\n");
   if (svc.state != nullptr)
-    p.Print(vars, "/// The state of the key of the record being handled.\n"
+    p.Print(vars, "/// The state of the key of the record being handled, including the own events"
+                  " emitted\n"
+                  "/// so far in this call.\n"
                   "const $state$& state() const;\n\n");
+  print_lookup(p, svc);
   p.Print(vars, "/// The record being handled.\n"
                 "const ::eddy::record& input() const noexcept {\n"
                 "  return input_;\n"
@@ -262,14 +346,14 @@ void print_context(Printer& p, const service_model& svc) {
   p.Print(vars,
           "\nprivate:\n"
           "  friend class $dispatcher$;\n\n"
-          "  $context$(const ::eddy::record& input, ::eddy::context& out,\n"
-          "      $dispatcher$& dispatcher)\n"
-          "    : input_(input), out_(out), dispatcher_(dispatcher) {\n"
+          "  $context$(const ::eddy::record& input, ::eddy::context& out)\n"
+          "    : input_(input), out_(out) {\n"
           "  }\n\n"
           "  const ::eddy::record& input_;\n"
-          "  ::eddy::context& out_;\n"
-          "  $dispatcher$& dispatcher_;\n"
-          "};\n");
+          "  ::eddy::context& out_;\n");
+  if (svc.state != nullptr)
+    p.Print(vars, "  mutable std::optional<$state$> state_;\n");
+  p.Print("};\n");
 }
 
 /// Prints the dispatcher class and the declaration of `bind()`.
@@ -279,11 +363,12 @@ void print_dispatcher(Printer& p, const service_model& svc) {
                          ? "thrown out as\n"
                            "/// `::eddy::codegen::unhandled_type_error` (dead letters)"
                          : "skipped and counted";
+  vars["apply_doc"] = svc.state != nullptr ? "; `apply()`\n/// folds its journal into state" : "";
   p.Print(vars,
           "\n/// Decodes the records of service `$service$` by their `eddy.type` header\n"
           "/// and calls the matching `$handlers$::on()`. Throws\n"
           "/// `::eddy::codegen::decode_error` for a payload that does not parse; records of\n"
-          "/// types the service does not consume are $policy_doc$.\n"
+          "/// types the service does not consume are $policy_doc$$apply_doc$.\n"
           "/// `dispatch()` may be called from several threads, one per partition.\n"
           "class $dispatcher$ {\n"
           "public:\n"
@@ -291,34 +376,35 @@ void print_dispatcher(Printer& p, const service_model& svc) {
           "  explicit $dispatcher$($handlers$& handlers) : handlers_(handlers) {\n"
           "  }\n\n"
           "  /// Handles one record, emitting through `out`.\n"
-          "  void dispatch(const ::eddy::record& input, ::eddy::context& out);\n\n"
-          "  /// How many records were skipped because the service does not consume their"
+          "  void dispatch(const ::eddy::record& input, ::eddy::context& out);\n");
+  if (svc.state != nullptr)
+    p.Print(vars,
+            "\n  /// Folds one event of journal `$journal_name$` into the `$state_name$` of its key in\n"
+            "  /// `store` through `$handlers$::apply()`: the service's journal applier. Events of\n"
+            "  /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event"
+            " or the\n"
+            "  /// stored state does not parse.\n"
+            "  void apply(const ::eddy::record& event, ::eddy::state_store& store) const;\n");
+  p.Print(vars,
+          "\n  /// How many records were skipped because the service does not consume their"
           " type.\n"
           "  std::int64_t skipped() const noexcept {\n"
           "    return skipped_.load();\n"
-          "  }\n");
+          "  }\n"
+          "\nprivate:\n"
+          "  $handlers$& handlers_;\n"
+          "  std::atomic<std::int64_t> skipped_{0};\n"
+          "};\n");
+  p.Print(vars, "\n/// Declares service `$service$` to `svc`:\n"
+                "/// * its topics that have a partition count (created if missing),\n");
   if (svc.state != nullptr)
-    p.Print(vars,
-            "\n  /// A copy of the state of `key` (a default one if it has none). Call it while"
-            " no record\n"
-            "  /// of that key is being handled.\n"
-            "  $state$ state(const std::string& key) const;\n");
-  p.Print(vars, "\nprivate:\n"
-                "  friend class $context$;\n\n");
-  if (svc.state != nullptr)
-    p.Print(vars, "  $state$& state_of(const std::string& key);\n\n");
-  p.Print(vars, "  $handlers$& handlers_;\n"
-                "  std::atomic<std::int64_t> skipped_{0};\n");
-  if (svc.state != nullptr)
-    p.Print(vars, "  mutable std::mutex states_mtx_;\n"
-                  "  std::unordered_map<std::string, $state$> states_;\n");
-  p.Print("};\n");
-  vars["state_note"] = svc.state != nullptr ? " and state" : "";
+    p.Print("/// * its journal, whose events the dispatcher's `apply()` folds into state,\n");
+  if (!svc.tables.empty())
+    p.Print("/// * its tables,\n");
   p.Print(vars,
-          "\n/// Declares the topics of service `$service$` that have a partition\n"
-          "/// count and registers a dispatcher for every consumed topic. `handlers` must\n"
-          "/// outlive the service's run.\n"
-          "/// Returns the dispatcher, for its counters$state_note$.\n"
+          "/// * and the dispatcher as the handler of every consumed topic.\n"
+          "/// `handlers` must outlive the service's run. Returns the dispatcher, for its"
+          " counters.\n"
           "std::shared_ptr<$dispatcher$> bind(::eddy::service& svc,\n"
           "    $handlers$& handlers);\n");
 }
@@ -348,7 +434,19 @@ void print_test_kit(Printer& p, const service_model& svc) {
           " its offset\n"
           "/// is set to the number of records sent before.\n"
           "void send(::eddy::record input);\n\n"
-          "/// The events of type `Event` emitted so far, in order.\n"
+          "/// Feeds the records emitted to topics the service consumes (a re-keying topic, say)\n"
+          "/// back into it, as the broker would, in order and until none are left; returns how\n"
+          "/// many it fed. Throws std::logic_error once `limit` records were fed and more keep\n"
+          "/// coming.\n"
+          "std::size_t relay(std::size_t limit = 100000);\n");
+  for (auto& table : svc.tables)
+    p.Print(event_vars(svc, table.row),
+            "\n/// Puts `row` into the table of topic `$topic_name$`, keyed by its `$key_field$`,"
+            " as if\n"
+            "/// its record had arrived; `lookup<$event$>()` then finds it.\n"
+            "void put(const $event$& row);\n");
+  p.Print(vars,
+          "\n/// The events of type `Event` emitted so far, in order.\n"
           "template <class Event>\n"
           "std::vector<Event> emitted() const {\n"
           "  return out_.emitted<Event>();\n"
@@ -369,19 +467,28 @@ void print_test_kit(Printer& p, const service_model& svc) {
   if (svc.state != nullptr)
     p.Print(vars, "/// A copy of the state of `key` (a default one if it has none).\n"
                   "$state$ state(const std::string& key) const {\n"
-                  "  return dispatcher_.state(key);\n"
+                  "  return ::eddy::codegen::load_state<$state$>(out_.store(), key);\n"
                   "}\n\n");
-  p.Print(vars, "/// Forgets emitted records and dead letters; keeps state and counters.\n"
+  p.Print(vars, "/// Forgets emitted records and dead letters; keeps state, tables and counters.\n"
                 "void clear() {\n"
                 "  out_.clear();\n"
                 "  dead_letters_.clear();\n"
+                "  relayed_ = 0;\n"
                 "}\n");
   p.Outdent();
   p.Print(vars, "\nprivate:\n"
-                "  $dispatcher$ dispatcher_;\n"
-                "  ::eddy::codegen::capture_context out_{\"$service$\"};\n"
-                "  std::vector<::eddy::codegen::dead_letter> dead_letters_;\n"
+                "  $dispatcher$ dispatcher_;\n");
+  if (svc.state != nullptr)
+    p.Print(vars, "  ::eddy::codegen::capture_context out_{\n"
+                  "    \"$service$\", $journal$,\n"
+                  "    [this](const ::eddy::record& event, ::eddy::state_store& store) {\n"
+                  "      dispatcher_.apply(event, store);\n"
+                  "    }};\n");
+  else
+    p.Print(vars, "  ::eddy::codegen::capture_context out_{\"$service$\"};\n");
+  p.Print(vars, "  std::vector<::eddy::codegen::dead_letter> dead_letters_;\n"
                 "  std::int64_t next_offset_ = 0;\n"
+                "  std::size_t relayed_ = 0;\n"
                 "};\n");
 }
 
@@ -402,26 +509,30 @@ void print_context_impl(Printer& p, const service_model& svc) {
               " + \" with key '\"\n"
               "      + input_.key + \"'; own events must keep the key of the record they"
               " answer\"};\n"
-              "  ::eddy::codegen::emit(out_, $topic$, key, event);\n"
-              "  dispatcher_.handlers_.apply(dispatcher_.state_of(key), event);\n");
+              "  ::eddy::codegen::emit_event(out_, key, event);\n"
+              "  if (state_)\n"
+              "    *state_ = ::eddy::codegen::load_state<$state$>(out_.state(), key);\n");
     } else {
       p.Print(ev, "  ::eddy::codegen::emit(out_, $topic$, $key$, event);\n");
     }
     p.Print("}\n");
   }
   if (svc.state != nullptr)
-    p.Print(service_vars(svc), "\nconst $state$& $context$::state() const {\n"
-                               "  return dispatcher_.state_of(input_.key);\n"
-                               "}\n");
+    p.Print(service_vars(svc),
+            "\nconst $state$& $context$::state() const {\n"
+            "  if (!state_)\n"
+            "    state_ = ::eddy::codegen::load_state<$state$>(out_.state(), input_.key);\n"
+            "  return *state_;\n"
+            "}\n");
 }
 
-/// Prints `dispatch()`, which decodes by type header, and the state accessors.
+/// Prints `dispatch()`, which decodes by type header, and `apply()`, the journal applier.
 void print_dispatcher_impl(Printer& p, const service_model& svc) {
   auto vars = service_vars(svc);
   p.Print(vars, "\nvoid $dispatcher$::dispatch(const ::eddy::record& input, ::eddy::context&"
                 " out) {\n"
                 "  const auto& type = ::eddy::codegen::type_of(input);\n"
-                "  $context$ ctx{input, out, *this};\n");
+                "  $context$ ctx{input, out};\n");
   for (auto& event : svc.consumes)
     p.Print(event_vars(svc, event),
             "  if (type == \"$event_name$\") {\n"
@@ -439,30 +550,47 @@ void print_dispatcher_impl(Printer& p, const service_model& svc) {
   p.Print("}\n");
   if (svc.state == nullptr)
     return;
-  p.Print(vars, "\n$state$ $dispatcher$::state(const std::string& key) const {\n"
-                "  std::lock_guard<std::mutex> guard{states_mtx_};\n"
-                "  auto it = states_.find(key);\n"
-                "  return it != states_.end() ? it->second : $state${};\n"
-                "}\n"
-                "\n$state$& $dispatcher$::state_of(const std::string& key) {\n"
-                "  std::lock_guard<std::mutex> guard{states_mtx_};\n"
-                "  return states_[key];\n"
-                "}\n");
+  p.Print(vars, "\nvoid $dispatcher$::apply(const ::eddy::record& event,"
+                " ::eddy::state_store& store) const {\n"
+                "  const auto& type = ::eddy::codegen::type_of(event);\n");
+  for (auto& event : svc.emits)
+    if (event.own)
+      p.Print(event_vars(svc, event),
+              "  if (type == \"$event_name$\")\n"
+              "    return ::eddy::codegen::fold<$state$, $event$>(\n"
+              "      handlers_, event, store);\n");
+  p.Print("}\n");
 }
 
-/// Prints `bind()`: topic declarations and one consume registration per consumed topic.
+/// Prints `bind()`: topic, journal and table declarations and one consume registration per
+/// consumed topic.
 void print_bind_impl(Printer& p, const service_model& svc) {
   auto vars = service_vars(svc);
   p.Print(vars, "\nstd::shared_ptr<$dispatcher$> bind(::eddy::service& svc,\n"
                 "    $handlers$& handlers) {\n"
                 "  auto dispatcher = std::make_shared<$dispatcher$>(handlers);\n");
-  for (auto& topic : svc.topics)
+  for (auto& topic : svc.topics) {
+    if (svc.state != nullptr && topic.name == svc.journal)
+      continue;
     if (topic.partitions > 0 && topic.compacted)
       p.Print("  svc.topic($name$, $partitions$, -1, {{\"cleanup.policy\", \"compact\"}});\n",
               "name", quote(topic.name), "partitions", std::to_string(topic.partitions));
     else if (topic.partitions > 0)
       p.Print("  svc.topic($name$, $partitions$);\n", "name", quote(topic.name), "partitions",
               std::to_string(topic.partitions));
+  }
+  if (svc.state != nullptr)
+    p.Print(vars, "  svc.journal($journal$, $journal_partitions$,\n"
+                  "              [dispatcher](const ::eddy::record& event,"
+                  " ::eddy::state_store& store) {\n"
+                  "                dispatcher->apply(event, store);\n"
+                  "              });\n");
+  for (auto& table : svc.tables)
+    if (table.role == table_role::local)
+      p.Print("  svc.table($topic$, $partitions$);\n", "topic", quote(table.row.topic),
+              "partitions", std::to_string(table.row.partitions));
+    else
+      p.Print("  svc.global_table($topic$);\n", "topic", quote(table.row.topic));
   p.Print("  auto handle = [dispatcher](const ::eddy::record& input, ::eddy::context& out) {\n"
           "    dispatcher->dispatch(input, out);\n"
           "  };\n");
@@ -472,21 +600,44 @@ void print_bind_impl(Printer& p, const service_model& svc) {
   p.Print("  return dispatcher;\n}\n");
 }
 
-/// Prints the test kit's `send()` overloads.
+/// Prints the test kit's `send()` overloads, `relay()` and one `put()` per table.
 void print_test_kit_impl(Printer& p, const service_model& svc) {
   for (auto& event : svc.consumes)
     p.Print(event_vars(svc, event),
             "\nvoid $test_kit$::send(const $event$& event) {\n"
             "  send(::eddy::codegen::encode($topic$, $key$, event));\n"
             "}\n");
-  p.Print(service_vars(svc), "\nvoid $test_kit$::send(::eddy::record input) {\n"
-                             "  input.offset = next_offset_++;\n"
-                             "  try {\n"
-                             "    dispatcher_.dispatch(input, out_);\n"
-                             "  } catch (const std::exception& e) {\n"
-                             "    dead_letters_.push_back({std::move(input), e.what()});\n"
-                             "  }\n"
-                             "}\n");
+  p.Print(service_vars(svc),
+          "\nvoid $test_kit$::send(::eddy::record input) {\n"
+          "  input.offset = next_offset_++;\n"
+          "  try {\n"
+          "    dispatcher_.dispatch(input, out_);\n"
+          "  } catch (const std::exception& e) {\n"
+          "    dead_letters_.push_back({std::move(input), e.what()});\n"
+          "  }\n"
+          "}\n"
+          "\nstd::size_t $test_kit$::relay(std::size_t limit) {\n"
+          "  std::size_t fed = 0;\n"
+          "  while (relayed_ < out_.records().size()) {\n"
+          "    auto rec = out_.records()[relayed_++];\n"
+          "    if (!::eddy::codegen::consumes($metadata$::topics, rec.topic))\n"
+          "      continue;\n"
+          "    if (fed == limit)\n"
+          "      throw std::logic_error{\"$test_kit$::relay() fed \" + std::to_string(limit)\n"
+          "                             + \" records and more keep coming\"};\n"
+          "    ++fed;\n"
+          "    send(std::move(rec));\n"
+          "  }\n"
+          "  return fed;\n"
+          "}\n");
+  for (auto& table : svc.tables) {
+    auto vars = event_vars(svc, table.row);
+    vars["key"] = key_expression(table.row, "row");
+    p.Print(vars, "\nvoid $test_kit$::put(const $event$& row) {\n"
+                  "  out_.put_row($topic$, $key$,\n"
+                  "               ::eddy::codegen::serialize(row, \"table $topic_name$\"));\n"
+                  "}\n");
+  }
 }
 
 } // namespace

@@ -150,6 +150,19 @@ TEST_CASE("bad annotations make protoc fail naming file, element and fix") {
      "(eddy.state) is set but (eddy.journal) is not"},
     {"journal_without_own_event.proto", "journal_without_own_event.proto:20:1:",
      "service bad.Orders", "no emitted event lives on its journal \"orders-journal\""},
+    {"journal_without_partitions.proto", "journal_without_partitions.proto:24:1:",
+     "service bad.Orders", "its journal \"orders-journal\" has no partition count"},
+    {"journal_compacted.proto", "journal_compacted.proto:22:1:", "service bad.Orders",
+     "its journal \"orders-journal\" is compacted"},
+    {"not_co_partitioned.proto", "not_co_partitioned.proto:26:1:", "service bad.Orders",
+     "consumed topic \"commands\" has 8 partitions but its journal \"orders-journal\" has 4"},
+    {"table_without_topic.proto", "table_without_topic.proto:18:1:", "service bad.Orders",
+     "(eddy.global_table) names bad.Customer, which has no (eddy.topic)"},
+    {"table_without_partitions.proto", "table_without_partitions.proto:21:1:",
+     "service bad.Orders", "(eddy.table) names bad.Customer, whose topic \"customers\" has no"
+                           " partition count"},
+    {"table_consumed.proto", "table_consumed.proto:20:1:", "service bad.Customers",
+     "topic \"customers\" is both consumed (bad.CustomerChanged) and read as table"},
   };
   for (auto& c : cases) {
     DYNAMIC_SECTION(c.proto) {

@@ -98,6 +98,34 @@ TEST_CASE("an own event is applied to the state of its key as it is emitted") {
   CHECK(kit.emitted<shop::OrderCancelled>().empty());
 }
 
+TEST_CASE("the journal applier folds own events into the store and ignores other types") {
+  shop::orders_handlers handlers;
+  shop::OrdersDispatcher dispatcher{handlers};
+  auto store = eddy::state_store::open_in_memory();
+  shop::OrderPlaced placed;
+  placed.set_order_id("o1");
+  placed.set_amount_cents(700);
+  dispatcher.apply(eddy::codegen::encode("order-events", "o1", placed), store);
+  auto state = eddy::codegen::load_state<shop::OrderState>(store, "o1");
+  CHECK(state.status() == shop::OrderState::PLACED);
+  CHECK(state.amount_cents() == 700);
+  auto row = store.get("o1");
+  shop::OrderRejected foreign;
+  foreign.set_order_id("o1");
+  dispatcher.apply(eddy::codegen::encode("order-events", "o1", foreign), store);
+  eddy::record untyped;
+  untyped.key = "o1";
+  dispatcher.apply(untyped, store);
+  CHECK(store.get("o1") == row);
+  shop::OrderCancelled cancelled;
+  cancelled.set_order_id("o1");
+  dispatcher.apply(eddy::codegen::encode("order-events", "o1", cancelled), store);
+  CHECK(eddy::codegen::load_state<shop::OrderState>(store, "o1").status()
+        == shop::OrderState::CANCELLED);
+  CHECK(eddy::codegen::load_state<shop::OrderState>(store, "o2").status()
+        == shop::OrderState::UNKNOWN);
+}
+
 TEST_CASE("a payload that does not parse goes to the dead letters with its type") {
   shop::orders_handlers handlers;
   shop::OrdersTestKit kit{handlers};

@@ -19,7 +19,7 @@ void InvoicingContext::emit(const ::billing::v1::Ledger_Entry& event) {
 
 void InvoicingDispatcher::dispatch(const ::eddy::record& input, ::eddy::context& out) {
   const auto& type = ::eddy::codegen::type_of(input);
-  InvoicingContext ctx{input, out, *this};
+  InvoicingContext ctx{input, out};
   if (type == "shop.OrderPlaced") {
     handlers_.on(::eddy::codegen::decode<::shop::OrderPlaced>(input), ctx);
     return;
@@ -60,6 +60,21 @@ void InvoicingTestKit::send(::eddy::record input) {
   } catch (const std::exception& e) {
     dead_letters_.push_back({std::move(input), e.what()});
   }
+}
+
+std::size_t InvoicingTestKit::relay(std::size_t limit) {
+  std::size_t fed = 0;
+  while (relayed_ < out_.records().size()) {
+    auto rec = out_.records()[relayed_++];
+    if (!::eddy::codegen::consumes(InvoicingMetadata::topics, rec.topic))
+      continue;
+    if (fed == limit)
+      throw std::logic_error{"InvoicingTestKit::relay() fed " + std::to_string(limit)
+                             + " records and more keep coming"};
+    ++fed;
+    send(std::move(rec));
+  }
+  return fed;
 }
 
 } // namespace billing::v1

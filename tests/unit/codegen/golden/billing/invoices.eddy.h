@@ -7,18 +7,20 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <type_traits>
 #include <vector>
 
 #include <eddy/codegen/runtime.hpp>
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
+#include <eddy/state_store.hpp>
 
 #include "billing/invoices.pb.h"
 #include "shop/orders.pb.h"
@@ -61,12 +63,12 @@ struct InvoicingMetadata {
   /// What happens to records of types the service does not consume.
   static constexpr ::eddy::codegen::unhandled_policy unhandled
     = ::eddy::codegen::unhandled_policy::skip;
-  /// The topics the service consumes or emits to: name, partitions (0: unset), consumed,
-  /// owned, compacted.
+  /// The topics the service consumes, emits to or reads as tables: name, partitions (0:
+  /// unset), consumed, owned, compacted, table.
   static constexpr std::array<::eddy::codegen::topic_info, 3> topics{{
-    {"order-events", 4, true, false, false},
-    {"billing", 2, true, true, false},
-    {"ledger", 1, false, true, true},
+    {"order-events", 4, true, false, false, ::eddy::codegen::table_kind::none},
+    {"billing", 2, true, true, false, ::eddy::codegen::table_kind::none},
+    {"ledger", 1, false, true, true, ::eddy::codegen::table_kind::none},
   }};
   /// The event types the service consumes or emits: type, topic, key field, consumed,
   /// emitted.
@@ -76,6 +78,8 @@ struct InvoicingMetadata {
     {"billing.v1.InvoiceIssued", "billing", "invoice_no", false, true},
     {"billing.v1.Ledger.Entry", "ledger", "account", false, true},
   }};
+  /// The tables the service reads: row type, topic, key field, kind.
+  static constexpr std::array<::eddy::codegen::table_info, 0> tables{};
 };
 
 /// Handed to `InvoicingHandlers` methods: emits the events the service declares with
@@ -102,6 +106,18 @@ public:
                   " option (eddy.emits) in billing/invoices.proto");
   }
 
+  /// The latest row of `key` in the table of type `Row`, or nullopt if it has none. A local
+  /// table holds the partition of the record being handled, so look up keys of that
+  /// partition. Types the service does not declare with `(eddy.table)` or
+  /// `(eddy.global_table)` are rejected at compile time.
+  template <class Row>
+  std::optional<Row> lookup(const std::string&) const {
+    static_assert(::eddy::codegen::always_false<Row>,
+                  "service billing.v1.Invoicing reads no table of this type; declare it with"
+                  " option (eddy.table) or (eddy.global_table) in billing/invoices.proto");
+    return std::nullopt;
+  }
+
   /// The record being handled.
   const ::eddy::record& input() const noexcept {
     return input_;
@@ -110,14 +126,12 @@ public:
 private:
   friend class InvoicingDispatcher;
 
-  InvoicingContext(const ::eddy::record& input, ::eddy::context& out,
-      InvoicingDispatcher& dispatcher)
-    : input_(input), out_(out), dispatcher_(dispatcher) {
+  InvoicingContext(const ::eddy::record& input, ::eddy::context& out)
+    : input_(input), out_(out) {
   }
 
   const ::eddy::record& input_;
   ::eddy::context& out_;
-  InvoicingDispatcher& dispatcher_;
 };
 
 /// Decodes the records of service `billing.v1.Invoicing` by their `eddy.type` header
@@ -140,16 +154,14 @@ public:
   }
 
 private:
-  friend class InvoicingContext;
-
   InvoicingHandlers& handlers_;
   std::atomic<std::int64_t> skipped_{0};
 };
 
-/// Declares the topics of service `billing.v1.Invoicing` that have a partition
-/// count and registers a dispatcher for every consumed topic. `handlers` must
-/// outlive the service's run.
-/// Returns the dispatcher, for its counters.
+/// Declares service `billing.v1.Invoicing` to `svc`:
+/// * its topics that have a partition count (created if missing),
+/// * and the dispatcher as the handler of every consumed topic.
+/// `handlers` must outlive the service's run. Returns the dispatcher, for its counters.
 std::shared_ptr<InvoicingDispatcher> bind(::eddy::service& svc,
     InvoicingHandlers& handlers);
 
@@ -173,6 +185,12 @@ public:
   /// is set to the number of records sent before.
   void send(::eddy::record input);
 
+  /// Feeds the records emitted to topics the service consumes (a re-keying topic, say)
+  /// back into it, as the broker would, in order and until none are left; returns how
+  /// many it fed. Throws std::logic_error once `limit` records were fed and more keep
+  /// coming.
+  std::size_t relay(std::size_t limit = 100000);
+
   /// The events of type `Event` emitted so far, in order.
   template <class Event>
   std::vector<Event> emitted() const {
@@ -194,10 +212,11 @@ public:
     return dispatcher_.skipped();
   }
 
-  /// Forgets emitted records and dead letters; keeps state and counters.
+  /// Forgets emitted records and dead letters; keeps state, tables and counters.
   void clear() {
     out_.clear();
     dead_letters_.clear();
+    relayed_ = 0;
   }
 
 private:
@@ -205,6 +224,7 @@ private:
   ::eddy::codegen::capture_context out_{"billing.v1.Invoicing"};
   std::vector<::eddy::codegen::dead_letter> dead_letters_;
   std::int64_t next_offset_ = 0;
+  std::size_t relayed_ = 0;
 };
 
 } // namespace billing::v1

@@ -16,8 +16,9 @@ void OrdersContext::emit(const ::shop::OrderPlaced& event) {
       "service shop.Orders emitted own event shop.OrderPlaced with key '" + key
       + "' while handling record " + ::eddy::codegen::describe(input_) + " with key '"
       + input_.key + "'; own events must keep the key of the record they answer"};
-  ::eddy::codegen::emit(out_, "order-events", key, event);
-  dispatcher_.handlers_.apply(dispatcher_.state_of(key), event);
+  ::eddy::codegen::emit_event(out_, key, event);
+  if (state_)
+    *state_ = ::eddy::codegen::load_state<::shop::OrderState>(out_.state(), key);
 }
 
 void OrdersContext::emit(const ::shop::OrderCancelled& event) {
@@ -27,8 +28,9 @@ void OrdersContext::emit(const ::shop::OrderCancelled& event) {
       "service shop.Orders emitted own event shop.OrderCancelled with key '" + key
       + "' while handling record " + ::eddy::codegen::describe(input_) + " with key '"
       + input_.key + "'; own events must keep the key of the record they answer"};
-  ::eddy::codegen::emit(out_, "order-events", key, event);
-  dispatcher_.handlers_.apply(dispatcher_.state_of(key), event);
+  ::eddy::codegen::emit_event(out_, key, event);
+  if (state_)
+    *state_ = ::eddy::codegen::load_state<::shop::OrderState>(out_.state(), key);
 }
 
 void OrdersContext::emit(const ::shop::OrderRejected& event) {
@@ -36,12 +38,14 @@ void OrdersContext::emit(const ::shop::OrderRejected& event) {
 }
 
 const ::shop::OrderState& OrdersContext::state() const {
-  return dispatcher_.state_of(input_.key);
+  if (!state_)
+    state_ = ::eddy::codegen::load_state<::shop::OrderState>(out_.state(), input_.key);
+  return *state_;
 }
 
 void OrdersDispatcher::dispatch(const ::eddy::record& input, ::eddy::context& out) {
   const auto& type = ::eddy::codegen::type_of(input);
-  OrdersContext ctx{input, out, *this};
+  OrdersContext ctx{input, out};
   if (type == "shop.PlaceOrder") {
     handlers_.on(::eddy::codegen::decode<::shop::PlaceOrder>(input), ctx);
     return;
@@ -55,22 +59,24 @@ void OrdersDispatcher::dispatch(const ::eddy::record& input, ::eddy::context& ou
     + ::eddy::codegen::describe(input) + "); its policy (eddy.unhandled) is DEAD_LETTER"};
 }
 
-::shop::OrderState OrdersDispatcher::state(const std::string& key) const {
-  std::lock_guard<std::mutex> guard{states_mtx_};
-  auto it = states_.find(key);
-  return it != states_.end() ? it->second : ::shop::OrderState{};
-}
-
-::shop::OrderState& OrdersDispatcher::state_of(const std::string& key) {
-  std::lock_guard<std::mutex> guard{states_mtx_};
-  return states_[key];
+void OrdersDispatcher::apply(const ::eddy::record& event, ::eddy::state_store& store) const {
+  const auto& type = ::eddy::codegen::type_of(event);
+  if (type == "shop.OrderPlaced")
+    return ::eddy::codegen::fold<::shop::OrderState, ::shop::OrderPlaced>(
+      handlers_, event, store);
+  if (type == "shop.OrderCancelled")
+    return ::eddy::codegen::fold<::shop::OrderState, ::shop::OrderCancelled>(
+      handlers_, event, store);
 }
 
 std::shared_ptr<OrdersDispatcher> bind(::eddy::service& svc,
     OrdersHandlers& handlers) {
   auto dispatcher = std::make_shared<OrdersDispatcher>(handlers);
   svc.topic("order-commands", 4);
-  svc.topic("order-events", 4);
+  svc.journal("order-events", 4,
+              [dispatcher](const ::eddy::record& event, ::eddy::state_store& store) {
+                dispatcher->apply(event, store);
+              });
   auto handle = [dispatcher](const ::eddy::record& input, ::eddy::context& out) {
     dispatcher->dispatch(input, out);
   };
@@ -93,6 +99,21 @@ void OrdersTestKit::send(::eddy::record input) {
   } catch (const std::exception& e) {
     dead_letters_.push_back({std::move(input), e.what()});
   }
+}
+
+std::size_t OrdersTestKit::relay(std::size_t limit) {
+  std::size_t fed = 0;
+  while (relayed_ < out_.records().size()) {
+    auto rec = out_.records()[relayed_++];
+    if (!::eddy::codegen::consumes(OrdersMetadata::topics, rec.topic))
+      continue;
+    if (fed == limit)
+      throw std::logic_error{"OrdersTestKit::relay() fed " + std::to_string(limit)
+                             + " records and more keep coming"};
+    ++fed;
+    send(std::move(rec));
+  }
+  return fed;
 }
 
 } // namespace shop

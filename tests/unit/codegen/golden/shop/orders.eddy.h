@@ -7,18 +7,20 @@
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <type_traits>
 #include <vector>
 
 #include <eddy/codegen/runtime.hpp>
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
+#include <eddy/state_store.hpp>
 
 #include "shop/orders.pb.h"
 
@@ -67,12 +69,12 @@ struct OrdersMetadata {
   /// What happens to records of types the service does not consume.
   static constexpr ::eddy::codegen::unhandled_policy unhandled
     = ::eddy::codegen::unhandled_policy::dead_letter;
-  /// The topics the service consumes or emits to: name, partitions (0: unset), consumed,
-  /// owned, compacted.
+  /// The topics the service consumes, emits to or reads as tables: name, partitions (0:
+  /// unset), consumed, owned, compacted, table.
   static constexpr std::array<::eddy::codegen::topic_info, 3> topics{{
-    {"order-commands", 4, true, false, false},
-    {"order-events", 4, false, true, false},
-    {"order-notifications", 0, false, true, false},
+    {"order-commands", 4, true, false, false, ::eddy::codegen::table_kind::none},
+    {"order-events", 4, false, true, false, ::eddy::codegen::table_kind::none},
+    {"order-notifications", 0, false, true, false, ::eddy::codegen::table_kind::none},
   }};
   /// The event types the service consumes or emits: type, topic, key field, consumed,
   /// emitted.
@@ -83,6 +85,8 @@ struct OrdersMetadata {
     {"shop.OrderCancelled", "order-events", "order_id", false, true},
     {"shop.OrderRejected", "order-notifications", "order_id", false, true},
   }};
+  /// The tables the service reads: row type, topic, key field, kind.
+  static constexpr std::array<::eddy::codegen::table_info, 0> tables{};
 };
 
 /// Handed to `OrdersHandlers` methods: emits the events the service declares with
@@ -116,8 +120,21 @@ public:
                   " option (eddy.emits) in shop/orders.proto");
   }
 
-  /// The state of the key of the record being handled.
+  /// The state of the key of the record being handled, including the own events emitted
+  /// so far in this call.
   const ::shop::OrderState& state() const;
+
+  /// The latest row of `key` in the table of type `Row`, or nullopt if it has none. A local
+  /// table holds the partition of the record being handled, so look up keys of that
+  /// partition. Types the service does not declare with `(eddy.table)` or
+  /// `(eddy.global_table)` are rejected at compile time.
+  template <class Row>
+  std::optional<Row> lookup(const std::string&) const {
+    static_assert(::eddy::codegen::always_false<Row>,
+                  "service shop.Orders reads no table of this type; declare it with"
+                  " option (eddy.table) or (eddy.global_table) in shop/orders.proto");
+    return std::nullopt;
+  }
 
   /// The record being handled.
   const ::eddy::record& input() const noexcept {
@@ -127,21 +144,21 @@ public:
 private:
   friend class OrdersDispatcher;
 
-  OrdersContext(const ::eddy::record& input, ::eddy::context& out,
-      OrdersDispatcher& dispatcher)
-    : input_(input), out_(out), dispatcher_(dispatcher) {
+  OrdersContext(const ::eddy::record& input, ::eddy::context& out)
+    : input_(input), out_(out) {
   }
 
   const ::eddy::record& input_;
   ::eddy::context& out_;
-  OrdersDispatcher& dispatcher_;
+  mutable std::optional<::shop::OrderState> state_;
 };
 
 /// Decodes the records of service `shop.Orders` by their `eddy.type` header
 /// and calls the matching `OrdersHandlers::on()`. Throws
 /// `::eddy::codegen::decode_error` for a payload that does not parse; records of
 /// types the service does not consume are thrown out as
-/// `::eddy::codegen::unhandled_type_error` (dead letters).
+/// `::eddy::codegen::unhandled_type_error` (dead letters); `apply()`
+/// folds its journal into state.
 /// `dispatch()` may be called from several threads, one per partition.
 class OrdersDispatcher {
 public:
@@ -152,30 +169,27 @@ public:
   /// Handles one record, emitting through `out`.
   void dispatch(const ::eddy::record& input, ::eddy::context& out);
 
+  /// Folds one event of journal `order-events` into the `shop.OrderState` of its key in
+  /// `store` through `OrdersHandlers::apply()`: the service's journal applier. Events of
+  /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event or the
+  /// stored state does not parse.
+  void apply(const ::eddy::record& event, ::eddy::state_store& store) const;
+
   /// How many records were skipped because the service does not consume their type.
   std::int64_t skipped() const noexcept {
     return skipped_.load();
   }
 
-  /// A copy of the state of `key` (a default one if it has none). Call it while no record
-  /// of that key is being handled.
-  ::shop::OrderState state(const std::string& key) const;
-
 private:
-  friend class OrdersContext;
-
-  ::shop::OrderState& state_of(const std::string& key);
-
   OrdersHandlers& handlers_;
   std::atomic<std::int64_t> skipped_{0};
-  mutable std::mutex states_mtx_;
-  std::unordered_map<std::string, ::shop::OrderState> states_;
 };
 
-/// Declares the topics of service `shop.Orders` that have a partition
-/// count and registers a dispatcher for every consumed topic. `handlers` must
-/// outlive the service's run.
-/// Returns the dispatcher, for its counters and state.
+/// Declares service `shop.Orders` to `svc`:
+/// * its topics that have a partition count (created if missing),
+/// * its journal, whose events the dispatcher's `apply()` folds into state,
+/// * and the dispatcher as the handler of every consumed topic.
+/// `handlers` must outlive the service's run. Returns the dispatcher, for its counters.
 std::shared_ptr<OrdersDispatcher> bind(::eddy::service& svc,
     OrdersHandlers& handlers);
 
@@ -200,6 +214,12 @@ public:
   /// is set to the number of records sent before.
   void send(::eddy::record input);
 
+  /// Feeds the records emitted to topics the service consumes (a re-keying topic, say)
+  /// back into it, as the broker would, in order and until none are left; returns how
+  /// many it fed. Throws std::logic_error once `limit` records were fed and more keep
+  /// coming.
+  std::size_t relay(std::size_t limit = 100000);
+
   /// The events of type `Event` emitted so far, in order.
   template <class Event>
   std::vector<Event> emitted() const {
@@ -223,20 +243,26 @@ public:
 
   /// A copy of the state of `key` (a default one if it has none).
   ::shop::OrderState state(const std::string& key) const {
-    return dispatcher_.state(key);
+    return ::eddy::codegen::load_state<::shop::OrderState>(out_.store(), key);
   }
 
-  /// Forgets emitted records and dead letters; keeps state and counters.
+  /// Forgets emitted records and dead letters; keeps state, tables and counters.
   void clear() {
     out_.clear();
     dead_letters_.clear();
+    relayed_ = 0;
   }
 
 private:
   OrdersDispatcher dispatcher_;
-  ::eddy::codegen::capture_context out_{"shop.Orders"};
+  ::eddy::codegen::capture_context out_{
+    "shop.Orders", "order-events",
+    [this](const ::eddy::record& event, ::eddy::state_store& store) {
+      dispatcher_.apply(event, store);
+    }};
   std::vector<::eddy::codegen::dead_letter> dead_letters_;
   std::int64_t next_offset_ = 0;
+  std::size_t relayed_ = 0;
 };
 
 } // namespace shop
