@@ -554,6 +554,8 @@ void source::replay(RdKafka::KafkaConsumer& consumer, std::vector<replay_job>& j
     RdKafka::TopicPartition::destroy(start);
     return;
   }
+  if (rt_.on_restoring)
+    rt_.on_restoring(true);
   consumer.assign(start);
   RdKafka::TopicPartition::destroy(start);
   bool terminal = ::isatty(STDERR_FILENO) != 0;
@@ -648,6 +650,8 @@ void source::replay(RdKafka::KafkaConsumer& consumer, std::vector<replay_job>& j
   for (auto& job : jobs)
     if (auto saved = job.store->commit(); !saved)
       failure_ = saved.error_value();
+  if (rt_.on_restoring)
+    rt_.on_restoring(false);
   auto seconds = std::chrono::duration<double>(clock::now() - started).count();
   logger().info("restored service={} partitions={} records={} seconds={:.2f} rate={:.0f}/s",
                 rt_.service_name, jobs.size(), replayed, seconds,
@@ -674,8 +678,6 @@ void source::restore(const std::vector<std::int32_t>& numbers) {
     consumer->query_watermark_offsets(topic, partition, &low, &high, 10000);
     return std::make_pair(low, high);
   };
-  if (rt_.on_restoring)
-    rt_.on_restoring(true);
   // Fresh stores start from the latest snapshot rather than the whole history.
   if (rt_.journal && !rt_.journal->snapshot_topic.empty()) {
     auto& journal = *rt_.journal;
@@ -772,8 +774,6 @@ void source::restore(const std::vector<std::int32_t>& numbers) {
       rt_.journal->delivered_next[static_cast<std::size_t>(job.partition)].store(
         job.store->checkpoint(job.topic, job.partition).value_or(0));
     }
-  if (rt_.on_restoring)
-    rt_.on_restoring(false);
   consumer->close();
   std::lock_guard<std::mutex> guard{rt_.states_mtx};
   for (auto& state : opened_states) {
