@@ -6,64 +6,20 @@
 // name unique to this run and only those ids are checked.
 
 #include <map>
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
-#include <librdkafka/rdkafkacpp.h>
 
 #include <eddy/service.hpp>
 
+#include "event_producer.hpp"
 #include "kafka_fixture.hpp"
 #include "order_details.hpp"
 
 using namespace std::chrono_literals;
 
 namespace {
-
-/// Produces Protobuf events the way generated code does: keyed by the schema's key field,
-/// with the `eddy.type` header, murmur2-partitioned like Eddy.
-class typed_producer {
-public:
-  explicit typed_producer(const std::string& bootstrap) {
-    std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
-    std::string reason;
-    if (conf->set("bootstrap.servers", bootstrap, reason) != RdKafka::Conf::CONF_OK
-        || conf->set("partitioner", "murmur2_random", reason) != RdKafka::Conf::CONF_OK)
-      throw std::runtime_error{reason};
-    producer_.reset(RdKafka::Producer::create(conf.get(), reason));
-    if (!producer_)
-      throw std::runtime_error{reason};
-  }
-
-  /// Queues `order` on topic `orders`, keyed by its id.
-  void send(const shop::Order& order) {
-    auto rec = eddy::codegen::encode("orders", order.id(), order);
-    auto headers = RdKafka::Headers::create();
-    for (auto& [name, value] : rec.headers)
-      headers->add(name, value);
-    auto err = producer_->produce(rec.topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY, rec.value.data(),
-                                  rec.value.size(), rec.key.data(), rec.key.size(), 0,
-                                  headers, nullptr);
-    if (err != RdKafka::ERR_NO_ERROR) {
-      delete headers;
-      throw std::runtime_error{"produce: " + RdKafka::err2str(err)};
-    }
-    producer_->poll(0);
-  }
-
-  /// Waits until everything queued is delivered.
-  void flush() {
-    if (producer_->flush(30000) != RdKafka::ERR_NO_ERROR)
-      throw std::runtime_error{"produce: flush timed out"};
-  }
-
-private:
-  std::unique_ptr<RdKafka::Producer> producer_;
-};
 
 shop::Order order(const std::string& id, const std::string& product, int quantity,
                   double price, shop::Order::State state = shop::Order::CREATED) {
@@ -104,7 +60,7 @@ TEST_CASE("every new order is decided once, PASS or FAIL by its fields, on the r
   // 40 new orders, every fifth malformed in one of four ways; 10 orders past CREATED.
   std::map<std::string, shop::Order> sent;
   std::map<std::string, shop::OrderValidation::Result> expected;
-  typed_producer producer{eddy::test::broker_bootstrap()};
+  eddy::test::event_producer producer{eddy::test::broker_bootstrap()};
   for (int i = 0; i < 40; ++i) {
     auto id = run + "-" + std::to_string(i);
     auto o = order(id, "jumpers", 1 + i % 3, 12.5 * i);
@@ -118,11 +74,14 @@ TEST_CASE("every new order is decided once, PASS or FAIL by its fields, on the r
     }
     sent[id] = o;
     expected[id] = i % 5 == 4 ? shop::OrderValidation::FAIL : shop::OrderValidation::PASS;
-    producer.send(o);
+    producer.send("orders", id, o);
   }
-  for (int i = 0; i < 10; ++i)
-    producer.send(order(run + "-done-" + std::to_string(i), "jumpers", 1, 1,
+  for (int i = 0; i < 10; ++i) {
+    auto id = run + "-done-" + std::to_string(i);
+    producer.send("orders", id,
+                  order(id, "jumpers", 1, 1,
                         i % 2 == 0 ? shop::Order::VALIDATED : shop::Order::SHIPPED));
+  }
   producer.flush();
 
   REQUIRE(eddy::test::eventually([&] { return validations_of(run + "-").size() >= 40; }, 60s));

@@ -15,20 +15,19 @@
 #include <optional>
 #include <regex>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <catch2/catch.hpp>
 #include <httplib.h>
-#include <librdkafka/rdkafkacpp.h>
 #include <nlohmann/json.hpp>
 
 #include <eddy/codegen/runtime.hpp>
 #include <eddy/service.hpp>
 
 #include "child_process.hpp"
+#include "event_producer.hpp"
 #include "kafka_fixture.hpp"
 #include "orders_api.hpp"
 #include "shop/orders.pb.h"
@@ -109,44 +108,6 @@ private:
   std::unique_ptr<shop::orders_api> api_;
   int port_ = 0;
   std::unique_ptr<eddy::test::service_thread> running_;
-};
-
-/// Produces typed Orders the way Eddy services do: keyed by id, with the `eddy.type`
-/// header, murmur2-partitioned.
-class order_producer {
-public:
-  order_producer() {
-    std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
-    std::string reason;
-    if (conf->set("bootstrap.servers", eddy::test::broker_bootstrap(), reason)
-          != RdKafka::Conf::CONF_OK
-        || conf->set("partitioner", "murmur2_random", reason) != RdKafka::Conf::CONF_OK)
-      throw std::runtime_error{reason};
-    producer_.reset(RdKafka::Producer::create(conf.get(), reason));
-    if (!producer_)
-      throw std::runtime_error{reason};
-  }
-
-  /// Writes `order` to `orders` and waits until it is delivered.
-  void send(const shop::Order& order) {
-    auto rec = eddy::codegen::encode("orders", order.id(), order);
-    auto headers = RdKafka::Headers::create();
-    for (auto& [name, value] : rec.headers)
-      headers->add(name, value);
-    auto err = producer_->produce(rec.topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY, rec.value.data(),
-                                  rec.value.size(), rec.key.data(), rec.key.size(), 0,
-                                  headers, nullptr);
-    if (err != RdKafka::ERR_NO_ERROR) {
-      delete headers;
-      throw std::runtime_error{"produce: " + RdKafka::err2str(err)};
-    }
-    if (producer_->flush(30000) != RdKafka::ERR_NO_ERROR)
-      throw std::runtime_error{"produce: flush timed out"};
-  }
-
-private:
-  std::unique_ptr<RdKafka::Producer> producer_;
 };
 
 json order_body(const std::string& id, const std::string& product = "jumper", int quantity = 2,
@@ -322,7 +283,7 @@ TEST_CASE("GET /validated waits until a VALIDATED or FAILED record of the order 
   orders_instance orders{eddy::test::unique_name("orders-group")};
   REQUIRE(orders.wait_assigned(4));
   auto run = eddy::test::unique_name("orders-poll");
-  order_producer producer;
+  eddy::test::event_producer producer{eddy::test::broker_bootstrap()};
 
   for (auto decided : {shop::Order::VALIDATED, shop::Order::FAILED}) {
     auto body = order_body(run + "-" + shop::Order::State_Name(decided));
@@ -349,7 +310,8 @@ TEST_CASE("GET /validated waits until a VALIDATED or FAILED record of the order 
     });
     REQUIRE(poll.wait_for(1s) == std::future_status::timeout);
     auto produced = std::chrono::steady_clock::now();
-    producer.send(order_of(body, decided));
+    producer.send("orders", id, order_of(body, decided));
+    producer.flush();
     REQUIRE(poll.wait_for(10s) == std::future_status::ready);
     CHECK(std::chrono::steady_clock::now() - produced < 5s);
     auto res = poll.get();
@@ -405,7 +367,7 @@ TEST_CASE("with two instances a GET on either answers for every order") {
   CHECK(owners == std::set<std::string>{a.id(), b.id()});
 
   // A long-poll through the instance that does not own the order is woken as well.
-  order_producer producer;
+  eddy::test::event_producer producer{eddy::test::broker_bootstrap()};
   for (auto& id : {ids[0], ids[1]}) {
     auto owner_is_a = get(ca, "/v1/orders/" + id)->get_header_value("X-Eddy-Served-By") == a.id();
     auto poll = std::async(std::launch::async, [&, id, owner_is_a] {
@@ -414,7 +376,8 @@ TEST_CASE("with two instances a GET on either answers for every order") {
     });
     REQUIRE(poll.wait_for(1s) == std::future_status::timeout);
     auto body = created[id];
-    producer.send(order_of(body, shop::Order::VALIDATED));
+    producer.send("orders", id, order_of(body, shop::Order::VALIDATED));
+    producer.flush();
     REQUIRE(poll.wait_for(10s) == std::future_status::ready);
     auto res = poll.get();
     REQUIRE(res);

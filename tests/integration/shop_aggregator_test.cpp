@@ -45,6 +45,7 @@ shop::OrderValidation validation(const std::string& order_id, shop::OrderValidat
 TEST_CASE("the aggregator decides every order once from its validations, fields unchanged, on the real broker") {
   const auto run = eddy::test::unique_name("aggregator");
   shop::test::temp_dir state_dir{run + "-state"};
+  shop::test::start_at_end(run + "-group", shop::ValidationsAggregatorMetadata::topics);
   eddy::service svc{"validations-aggregator", shop::test::service_config(run, state_dir.path())};
   shop::validations_aggregator handlers;
   shop::bind(svc, handlers);
@@ -53,7 +54,7 @@ TEST_CASE("the aggregator decides every order once from its validations, fields 
 
   const auto bootstrap = eddy::test::broker_bootstrap();
   shop::test::topic_tail orders{bootstrap, "orders", 4};
-  shop::test::event_producer producer{bootstrap};
+  eddy::test::event_producer producer{bootstrap};
 
   // 40 orders. i % 4: 0 all pass; 1 all pass, each verdict sent three times; 2 one check
   // fails; 3 one check cannot decide. Every fifth order's verdicts are sent before it, and

@@ -47,6 +47,7 @@ struct step {
 TEST_CASE("a customer's orders crossing 2000 within the hour FAIL from that point, on the real broker") {
   const auto run = eddy::test::unique_name("fraud");
   shop::test::temp_dir state_dir{run + "-state"};
+  shop::test::start_at_end(run + "-group", shop::FraudMetadata::topics);
   eddy::service svc{"fraud", shop::test::service_config(run, state_dir.path())};
   shop::fraud handlers;
   shop::bind(svc, handlers);
@@ -56,7 +57,7 @@ TEST_CASE("a customer's orders crossing 2000 within the hour FAIL from that poin
   const auto bootstrap = eddy::test::broker_bootstrap();
   shop::test::topic_tail validations{bootstrap, "order-validations", 4};
   shop::test::topic_tail journal{bootstrap, "fraud-customer-spend", 4};
-  shop::test::event_producer producer{bootstrap};
+  eddy::test::event_producer producer{bootstrap};
 
   // Event time starts three hours ago, so the scenario spans two hours without orders
   // stamped in the future.

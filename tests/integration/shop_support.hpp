@@ -1,20 +1,23 @@
 #pragma once
 
-// Helpers of the shop's integration tests: producing typed events the way generated code
-// does (with a chosen record time), following a topic from its end, and running a shop
-// service in-process with a group and a state folder of its own.
+// Helpers of the shop's integration tests: following a topic from its end, decoding the
+// events of a run, creating a service's topics before it runs, starting its group at their
+// end, waiting for table rows, and running a shop service in-process with a group and a
+// state folder of its own. Typed events are produced with eddy::test::event_producer.
 //
 // The shop's topics are fixed by its schemas and shared with other runs, so tests give
 // their orders and customers ids unique to the run and read only those.
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <librdkafka/rdkafkacpp.h>
@@ -22,68 +25,29 @@
 #include <eddy/codegen/runtime.hpp>
 #include <eddy/config.hpp>
 #include <eddy/record.hpp>
+#include <eddy/service.hpp>
 
+#include "event_producer.hpp"
 #include "kafka_fixture.hpp"
 
 namespace shop::test {
 
-/// Produces Protobuf events as generated code does: the `eddy.type` header and murmur2
-/// partitioning of the key, like Eddy's producers.
-class event_producer {
-public:
-  explicit event_producer(const std::string& bootstrap) {
-    std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
-    std::string reason;
-    if (conf->set("bootstrap.servers", bootstrap, reason) != RdKafka::Conf::CONF_OK
-        || conf->set("partitioner", "murmur2_random", reason) != RdKafka::Conf::CONF_OK
-        || conf->set("enable.idempotence", "true", reason) != RdKafka::Conf::CONF_OK)
-      throw std::runtime_error{reason};
-    producer_.reset(RdKafka::Producer::create(conf.get(), reason));
-    if (!producer_)
-      throw std::runtime_error{reason};
-  }
-
-  /// Queues `event` on `topic` under `key`; the record's timestamp is `timestamp_ms`, or
-  /// the time of producing if 0.
-  template <class Event>
-  void send(std::string_view topic, const std::string& key, const Event& event,
-            std::int64_t timestamp_ms = 0) {
-    auto rec = eddy::codegen::encode(topic, key, event);
-    auto headers = RdKafka::Headers::create();
-    for (auto& [name, value] : rec.headers)
-      headers->add(name, value);
-    auto err = producer_->produce(rec.topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY, rec.value.data(),
-                                  rec.value.size(), rec.key.data(), rec.key.size(),
-                                  timestamp_ms, headers, nullptr);
-    if (err != RdKafka::ERR_NO_ERROR) {
-      delete headers;
-      throw std::runtime_error{"produce: " + RdKafka::err2str(err)};
-    }
-    producer_->poll(0);
-  }
-
-  /// Waits until everything queued is delivered.
-  void flush() {
-    if (producer_->flush(30000) != RdKafka::ERR_NO_ERROR)
-      throw std::runtime_error{"produce: flush timed out"};
-  }
-
-private:
-  std::unique_ptr<RdKafka::Producer> producer_;
-};
-
 /// Reads a topic from where it ended when the tail was created: every record written
-/// after, kept in arrival order (per partition: offset order). The topic must exist.
+/// after, kept in arrival order (per partition: offset order). The topic must exist. With
+/// `read_committed`, records of aborted or open transactions are skipped.
 class topic_tail {
 public:
-  topic_tail(const std::string& bootstrap, const std::string& topic, int partitions) {
+  topic_tail(const std::string& bootstrap, const std::string& topic, int partitions,
+             bool read_committed = false) {
     std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};
     std::string reason;
     if (conf->set("bootstrap.servers", bootstrap, reason) != RdKafka::Conf::CONF_OK
         || conf->set("group.id", eddy::test::unique_name("shop-tail"), reason)
              != RdKafka::Conf::CONF_OK
-        || conf->set("enable.auto.commit", "false", reason) != RdKafka::Conf::CONF_OK)
+        || conf->set("enable.auto.commit", "false", reason) != RdKafka::Conf::CONF_OK
+        || conf->set("isolation.level", read_committed ? "read_committed" : "read_uncommitted",
+                     reason)
+             != RdKafka::Conf::CONF_OK)
       throw std::runtime_error{reason};
     consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), reason));
     if (!consumer_)
@@ -158,6 +122,51 @@ std::vector<Event> events_of(const std::vector<eddy::record>& records,
       if (auto event = eddy::codegen::decode<Event>(rec); ours(event))
         result.push_back(std::move(event));
   return result;
+}
+
+/// Creates the topics among `topics` (a generated service's `Metadata::topics`) that have a
+/// partition count, compacted ones compacted, as the service's `bind()` would: for tests
+/// that read them before the service first ran.
+template <std::size_t N>
+void create_topics(const std::array<eddy::codegen::topic_info, N>& topics) {
+  for (auto& t : topics) {
+    std::map<std::string, std::string> configs;
+    if (t.compacted)
+      configs["cleanup.policy"] = "compact";
+    if (t.partitions > 0)
+      eddy::test::create_topic(eddy::test::broker_bootstrap(), std::string{t.name}, t.partitions,
+                               configs);
+  }
+}
+
+/// Creates the topics of `topics` (a generated service's `Metadata::topics`) like
+/// create_topics(), and makes the consumer group `group` start at the current end of those
+/// the service consumes: it then skips what other runs left on the shared topics.
+template <std::size_t N>
+void start_at_end(const std::string& group,
+                  const std::array<eddy::codegen::topic_info, N>& topics) {
+  create_topics(topics);
+  for (auto& t : topics)
+    if (t.consumed && t.partitions > 0)
+      eddy::test::commit_end_offsets(eddy::test::broker_bootstrap(), group, std::string{t.name},
+                                     t.partitions);
+}
+
+/// Waits until the table of `topic` in `svc` holds a row for each of `keys` (all of whose
+/// partitions `svc` must own); returns whether it did within `timeout`.
+inline bool wait_for_rows(const eddy::service& svc, const std::string& topic,
+                          const std::vector<std::string>& keys,
+                          std::chrono::milliseconds timeout = std::chrono::seconds{30}) {
+  return eddy::test::eventually(
+    [&] {
+      for (auto& key : keys) {
+        auto row = svc.lookup(topic, key);
+        if (!row || !*row)
+          return false;
+      }
+      return true;
+    },
+    timeout);
 }
 
 /// The config of a shop service for the run `run`: the local broker, a group and a state

@@ -81,11 +81,25 @@ std::string child_process::output() const {
 }
 
 bool run_with_kills(const std::string& program, const std::vector<std::string>& args,
-                    int kills, const std::function<bool()>& done, std::chrono::seconds timeout) {
+                    int kills, const std::function<bool()>& done, std::chrono::seconds timeout,
+                    const std::function<bool(const std::string&)>& ready) {
   std::mt19937 rng{std::random_device{}()};
   std::uniform_int_distribution<int> lifetime_ms{1500, 4000};
+  auto wait_ready = [&](const child_process& svc) {
+    if (!ready)
+      return true;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds{60};
+    while (!ready(svc.output())) {
+      if (std::chrono::steady_clock::now() >= deadline)
+        return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    }
+    return true;
+  };
   for (int kill = 0; kill < kills; ++kill) {
     child_process svc{program, args};
+    if (!wait_ready(svc))
+      return false;
     std::this_thread::sleep_for(std::chrono::milliseconds{lifetime_ms(rng)});
     svc.signal(SIGKILL);
     if (!svc.wait(std::chrono::seconds{10}))

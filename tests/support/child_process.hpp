@@ -39,10 +39,14 @@ private:
 
 /// Runs `program` with `args`, SIGKILLs it `kills` times after a random 1.5-4 s each
 /// (restarting it each time), then runs it until `done()` holds (polled every 500 ms, at
-/// most `timeout`) and stops it with SIGTERM. Returns false if `done()` never held or the
-/// last run did not exit cleanly.
+/// most `timeout`) and stops it with SIGTERM. With `ready`, each of those lifetimes starts
+/// only once `ready(output)` holds for the run's output so far (e.g. the service logged its
+/// partition assignment; polled every 100 ms, at most 60 s), so that the kills hit work in
+/// progress rather than start-up. Returns false if `done()` never held, `ready` did not
+/// hold in time, or the last run did not exit cleanly.
 bool run_with_kills(const std::string& program, const std::vector<std::string>& args,
                     int kills, const std::function<bool()>& done,
-                    std::chrono::seconds timeout = std::chrono::seconds{180});
+                    std::chrono::seconds timeout = std::chrono::seconds{180},
+                    const std::function<bool(const std::string&)>& ready = {});
 
 } // namespace eddy::test

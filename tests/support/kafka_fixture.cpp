@@ -46,13 +46,14 @@ std::string unique_name(const std::string& prefix) {
          + "-" + std::to_string(++counter);
 }
 
-void create_topic(const std::string& bootstrap, const std::string& topic, int partitions) {
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                  const std::map<std::string, std::string>& configs) {
   auto conf = conf_for(bootstrap);
   std::string reason;
   std::unique_ptr<RdKafka::Producer> producer{RdKafka::Producer::create(conf.get(), reason)};
   if (!producer)
     throw std::runtime_error{reason};
-  auto created = internal::ensure_topics(*producer, {{topic, partitions, 1, {}}},
+  auto created = internal::ensure_topics(*producer, {{topic, partitions, 1, configs}},
                                          std::chrono::seconds{30});
   if (!created)
     throw std::runtime_error{created.error_value().what()};
@@ -240,6 +241,31 @@ std::int64_t committed_total(const std::string& bootstrap, const std::string& gr
   if (err != RdKafka::ERR_NO_ERROR)
     throw std::runtime_error{"committed: " + RdKafka::err2str(err)};
   return total;
+}
+
+void commit_end_offsets(const std::string& bootstrap, const std::string& group,
+                        const std::string& topic, int partitions) {
+  auto conf = conf_for(bootstrap);
+  std::string reason;
+  conf->set("group.id", group, reason);
+  conf->set("enable.auto.commit", "false", reason);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer{
+    RdKafka::KafkaConsumer::create(conf.get(), reason)};
+  if (!consumer)
+    throw std::runtime_error{reason};
+  std::vector<RdKafka::TopicPartition*> ends;
+  auto err = RdKafka::ERR_NO_ERROR;
+  for (int p = 0; p < partitions && err == RdKafka::ERR_NO_ERROR; ++p) {
+    std::int64_t low = 0, high = 0;
+    err = consumer->query_watermark_offsets(topic, p, &low, &high, 10000);
+    ends.push_back(RdKafka::TopicPartition::create(topic, p, high));
+  }
+  if (err == RdKafka::ERR_NO_ERROR)
+    err = consumer->commitSync(ends);
+  RdKafka::TopicPartition::destroy(ends);
+  consumer->close();
+  if (err != RdKafka::ERR_NO_ERROR)
+    throw std::runtime_error{"commit end offsets of " + topic + ": " + RdKafka::err2str(err)};
 }
 
 service_thread::service_thread(eddy::service& svc) : svc_(svc) {

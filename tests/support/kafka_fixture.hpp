@@ -26,8 +26,11 @@ std::string broker_bootstrap();
 /// A name unique to this process and call, e.g. "passthrough-in-4711-3".
 std::string unique_name(const std::string& prefix);
 
-/// Creates `topic` with `partitions` partitions on a real broker (replication factor 1).
-void create_topic(const std::string& bootstrap, const std::string& topic, int partitions);
+/// Creates `topic` with `partitions` partitions on a real broker (replication factor 1)
+/// and the topic configs `configs`, e.g. {{"cleanup.policy", "compact"}}. An existing topic
+/// is kept as it is, if it has `partitions` partitions; else this throws.
+void create_topic(const std::string& bootstrap, const std::string& topic, int partitions,
+                  const std::map<std::string, std::string>& configs = {});
 
 /// A producer for test data: murmur2 partitioning like Eddy, large batches, and a count of
 /// failed deliveries that `flush()` turns into an exception.
@@ -71,6 +74,13 @@ std::string topic_config(const std::string& bootstrap, const std::string& topic,
 /// Sum over partitions of the offsets `group` committed for `topic` (0 for none).
 std::int64_t committed_total(const std::string& bootstrap, const std::string& group,
                              const std::string& topic, int partitions);
+
+/// Commits, for the consumer group `group`, the current end offset of every partition of
+/// `topic`, so that the group's members start there instead of where `auto.offset.reset`
+/// says: for tests on topics shared with other runs that read only what comes next. The
+/// group must have no members.
+void commit_end_offsets(const std::string& bootstrap, const std::string& group,
+                        const std::string& topic, int partitions);
 
 /// Runs a service's `run()` on a thread of its own; `stop_and_join()` stops it gracefully.
 class service_thread {
