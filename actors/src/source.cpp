@@ -51,6 +51,8 @@ expected<void> source::run(caf::blocking_actor* self) {
         stopping = true;
       dispatch_all();
       apply_credit();
+      if (requery_at_ != clock::time_point{} && now >= requery_at_)
+        requery_offsets();
       if (now >= next_commit && now >= commit_hold_until_) {
         if (rt_.exactly_once) {
           commit_transaction(false);
@@ -81,6 +83,10 @@ expected<void> source::run(caf::blocking_actor* self) {
         dispatch_all();
         break;
       default:
+        // librdkafka leaves partitions unfetched forever when the committed-offset query
+        // hits a stale coordinator (confluentinc/librdkafka#5586): ask again shortly.
+        if (message->err() == RdKafka::ERR_NOT_COORDINATOR && requery_at_ == clock::time_point{})
+          requery_at_ = clock::now() + std::chrono::milliseconds{500};
         if (++consecutive_errors <= 5 || consecutive_errors % 1000 == 0)
           logger().warn("consume error service={} error=\"{}\"", rt_.service_name,
                         message->errstr());
@@ -120,6 +126,45 @@ expected<void> source::run(caf::blocking_actor* self) {
   if (auto* reason = failure())
     return *reason;
   return {};
+}
+
+void source::requery_offsets() {
+  requery_at_ = {};
+  // Partitions without a position never got their committed offset; assigning them again
+  // makes librdkafka query it again.
+  partition_list stuck;
+  for (auto& [key, p] : partitions_) {
+    std::vector<RdKafka::TopicPartition*> where{
+      RdKafka::TopicPartition::create(p.topic, p.partition)};
+    consumer_->position(where);
+    bool positioned = where[0]->offset() >= 0;
+    RdKafka::TopicPartition::destroy(where);
+    if (!positioned && p.dispatched_next < 0 && p.pending.empty())
+      stuck.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
+  }
+  if (stuck.items.empty())
+    return;
+  logger().warn("re-querying committed offsets service={} partitions={}", rt_.service_name,
+                stuck.items.size());
+  if (consumer_->rebalance_protocol() == "COOPERATIVE") {
+    if (std::unique_ptr<RdKafka::Error> err{consumer_->incremental_unassign(stuck.items)}) {
+      logger().warn("re-query unassign failed error=\"{}\"", err->str());
+      return;
+    }
+    if (std::unique_ptr<RdKafka::Error> err{consumer_->incremental_assign(stuck.items)})
+      logger().warn("re-query assign failed error=\"{}\"", err->str());
+  } else {
+    // An eager assign replaces the whole assignment: keep every other partition's position.
+    std::vector<RdKafka::TopicPartition*> current;
+    consumer_->assignment(current);
+    consumer_->position(current);
+    consumer_->assign(current);
+    RdKafka::TopicPartition::destroy(current);
+  }
+  for (auto* tp : stuck.items)
+    if (auto i = partitions_.find({tp->topic(), tp->partition()}); i != partitions_.end())
+      i->second.paused = false;
+  consumer_->resume(stuck.items);
 }
 
 const error* source::failure() {

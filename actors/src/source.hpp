@@ -125,6 +125,10 @@ private:
   /// costs duplicates (librdkafka#4059, fixed upstream after 2.0.2). Commits made inside
   /// the revocation callback itself are safe and still happen.
   std::chrono::steady_clock::time_point commit_hold_until_{};
+  /// When to ask again for committed offsets a stale coordinator did not answer, or zero.
+  std::chrono::steady_clock::time_point requery_at_{};
+  /// Assigns again the partitions that never got a position (librdkafka#5586).
+  void requery_offsets();
   std::optional<error> failure_;
   /// exactly_once: a transaction is open (begun, not yet committed or aborted).
   bool transaction_open_ = false;

@@ -126,6 +126,14 @@ TEST_CASE("two instances split the partitions and a third joining mid-stream los
       std::this_thread::sleep_for(400ms);
     }
   }};
+  // A failed REQUIRE below must report, not std::terminate on a joinable thread.
+  struct join_on_exit {
+    std::thread& thread;
+    ~join_on_exit() {
+      if (thread.joinable())
+        thread.join();
+    }
+  } producer_joiner{producer};
   REQUIRE(eddy::test::eventually([&] { return a_handled + b_handled >= n / 4; }, 60s));
   CHECK(a_handled > 0);
   CHECK(b_handled > 0);
