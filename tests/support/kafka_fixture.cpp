@@ -1,5 +1,6 @@
 #include "kafka_fixture.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
@@ -159,7 +160,13 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
     return done;
   };
   auto last_progress = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - last_progress < idle_timeout) {
+  // The first fetch of a new consumer can take long on a loaded machine with a fresh
+  // broker: until a record arrives, wait at least 30 s before calling the topic idle.
+  auto patience = [&] {
+    return result.empty() ? std::max<std::chrono::milliseconds>(idle_timeout, std::chrono::seconds{30})
+                          : idle_timeout;
+  };
+  while (std::chrono::steady_clock::now() - last_progress < patience()) {
     std::unique_ptr<RdKafka::Message> m{consumer->consume(100)};
     if (m->err() != RdKafka::ERR_NO_ERROR) {
       if (static_cast<std::int64_t>(result.size()) >= expected && at_end())
