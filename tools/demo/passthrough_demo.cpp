@@ -1,8 +1,8 @@
-// The demo behind `tools/dev demo`: starts passthrough service processes on the local
-// broker, feeds them records at a chosen rate with a live progress line, reads what they
-// emit, and prints throughput and end-to-end latency. Ctrl-C stops everything cleanly.
+// The demo behind `tools/dev demo passthrough`: starts passthrough service processes on the
+// local broker, feeds them records at a chosen rate with a live progress line, reads what
+// they emit, and prints throughput and end-to-end latency. Ctrl-C stops everything cleanly.
 //
-//   eddy-demo --service PATH [--records N] [--rate R] [--instances K]
+//   passthrough-demo --service PATH [--records N] [--rate R] [--instances K]
 
 #include <algorithm>
 #include <atomic>
@@ -40,7 +40,7 @@ struct options {
 };
 
 void usage(std::ostream& out) {
-  out << "usage: eddy-demo --service PATH [--records N] [--rate R] [--instances K]\n"
+  out << "usage: passthrough-demo --service PATH [--records N] [--rate R] [--instances K]\n"
          "  --records N    records to send (default 200000)\n"
          "  --rate R       records per second (default 50000)\n"
          "  --instances K  passthrough processes in one consumer group (default 2)\n";
