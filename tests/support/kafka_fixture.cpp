@@ -238,7 +238,17 @@ std::int64_t committed_total(const std::string& bootstrap, const std::string& gr
   std::vector<RdKafka::TopicPartition*> list;
   for (int p = 0; p < partitions; ++p)
     list.push_back(RdKafka::TopicPartition::create(topic, p));
+  // The group coordinator may be moving or loading (a fresh broker): ask again briefly.
   auto err = consumer->committed(list, 10000);
+  for (int attempt = 0; attempt < 20
+                        && (err == RdKafka::ERR_NOT_COORDINATOR
+                            || err == RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS
+                            || err == RdKafka::ERR_COORDINATOR_NOT_AVAILABLE
+                            || err == RdKafka::ERR__TIMED_OUT);
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{250});
+    err = consumer->committed(list, 10000);
+  }
   std::int64_t total = 0;
   for (auto* tp : list)
     if (tp->offset() >= 0)
