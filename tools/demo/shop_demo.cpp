@@ -95,12 +95,14 @@ public:
   progress_line() : terminal_(::isatty(STDERR_FILENO) != 0) {
   }
 
-  void show(const std::string& text) {
+  /// Shows `text` as the current progress; off a terminal only every few seconds, unless
+  /// `always`.
+  void show(const std::string& text, bool always = false) {
     auto now = clock_type::now();
     if (terminal_) {
       std::fprintf(stderr, "\r%s\033[K", text.c_str());
       shown_ = true;
-    } else if (now - last_ >= 2s) {
+    } else if (always || now - last_ >= 2s) {
       std::fprintf(stderr, "%s\n", text.c_str());
       last_ = now;
     }
@@ -121,6 +123,7 @@ private:
   clock_type::time_point last_{};
 };
 
+/// Six hex digits naming a run.
 std::string random_run_id() {
   std::random_device device;
   char id[8];
@@ -128,6 +131,7 @@ std::string random_run_id() {
   return id;
 }
 
+/// `value` formatted by the printf `pattern`.
 std::string format(const char* pattern, double value) {
   char text[64];
   std::snprintf(text, sizeof text, pattern, value);
@@ -372,7 +376,6 @@ private:
     return {};
   }
 
-  /// Throws if an instance exited.
   /// Why an instance is no longer running (it exited), or empty while all run. The end
   /// of its log is shown when the services are stopped.
   std::string exited_instance() {
@@ -403,7 +406,7 @@ private:
         if (now - *ready_since >= settle_time) {
           progress_.finish();
           std::printf("all services ready after %.1f s\n", waited);
-                return true;
+          return true;
         }
       } else {
         ready_since.reset();
@@ -439,12 +442,14 @@ private:
     auto deadline = clock_type::now() + stop_timeout;
     int seen_interrupts = interrupts;
     for (auto& inst : instances_) {
+      bool killed = false;
       while (!inst.process->wait(100ms)) {
         bool hurry = interrupts >= 2 || interrupts > seen_interrupts;
-        if (clock_type::now() < deadline && !hurry)
+        if (killed || (clock_type::now() < deadline && !hurry))
           continue;
         std::fprintf(stderr, "killing %s\n", inst.label.c_str());
         inst.process->signal(SIGKILL);
+        killed = true;
       }
     }
     bool clean = true;
@@ -464,6 +469,7 @@ private:
 
   // -- the orders -------------------------------------------------------------------------
 
+  /// The live progress line.
   std::string progress_text(const shop_demo::load_snapshot& s) const {
     std::ostringstream text;
     text << "posted " << s.posted << "/" << opts_.orders << "  decided " << s.decided << " ("
@@ -522,10 +528,14 @@ private:
       std::this_thread::sleep_for(250ms);
     }
     auto result = orders.snapshot();
-    progress_.show(progress_text(result));
+    progress_.show(progress_text(result), true);
     progress_.finish();
     validated_ids_ = orders.validated_ids();
-    admin_->flush(30s);
+    try {
+      admin_->flush(30s);
+    } catch (const std::exception& e) {
+      payments_failure_ = e.what();
+    }
     return result;
   }
 
@@ -539,6 +549,7 @@ private:
     return found.size();
   }
 
+  /// Prints the summary; returns the exit code.
   int summarise(const shop_demo::load_snapshot& s, std::optional<std::size_t> mails) {
     auto planned = mix_.planned_kinds(s.scheduled);
     std::printf("\nsummary of run %s%s\n", run_id_.c_str(),
@@ -591,9 +602,11 @@ private:
       std::printf("  errors      %lld requests failed%s (the first: %s)\n",
                   static_cast<long long>(s.errors), s.refused > 0 ? "" : " and were retried",
                   s.first_error.c_str());
+    if (!payments_failure_.empty())
+      std::printf("  payments    %s\n", payments_failure_.c_str());
     if (interrupted_)
       return interrupted_exit;
-    if (!service_failure_.empty())
+    if (!service_failure_.empty() || !payments_failure_.empty())
       return 1;
     bool complete = s.posted == opts_.orders && s.decided == s.posted && s.unexpected == 0;
     bool mailed = !mails || *mails == validated_ids_.size();
@@ -633,6 +646,8 @@ private:
   bool interrupted_ = false;
   /// Which service instance exited while orders were posted, if one did.
   std::string service_failure_;
+  /// Why payments were not all delivered, if they were not.
+  std::string payments_failure_;
   std::vector<std::string> validated_ids_;
   std::string mail_topic_ = shop_demo::topic_of(*shop::EmailNotification::descriptor());
 };
