@@ -20,6 +20,21 @@ using clock = std::chrono::steady_clock;
 
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
+/// Appends the headers of `raw` to `out`, in the order they were written.
+void append_headers(rd_kafka_message_t* raw, std::vector<header>& out) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(raw, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  size_t size = 0;
+  for (size_t i = 0;
+       rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+       ++i)
+    out.emplace_back(name, value ? std::string{static_cast<const char*>(value), size}
+                                 : std::string{});
+}
+
 /// Owns the TopicPartition objects of a list built for a librdkafka call.
 struct partition_list {
   std::vector<RdKafka::TopicPartition*> items;
@@ -318,17 +333,7 @@ void source::append(assigned_partition& p, RdKafka::Message& message) {
     r.key.assign(static_cast<const char*>(raw->key), raw->key_len);
   if (raw->payload)
     r.value.assign(static_cast<const char*>(raw->payload), raw->len);
-  rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(raw, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    const char* name = nullptr;
-    const void* value = nullptr;
-    size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size)
-                       == RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i)
-      r.headers.emplace_back(name, value ? std::string{static_cast<const char*>(value), size}
-                                         : std::string{});
-  }
+  append_headers(raw, r.headers);
   p.pending.push_back(std::move(r));
   ++pending_records_;
   if (static_cast<std::int64_t>(p.pending.size()) >= rt_.batch_max_records)
@@ -781,19 +786,7 @@ void source::restore(const std::vector<std::int32_t>& numbers) {
                           event->key.clear();
                         event->value.assign(static_cast<const char*>(raw->payload), raw->len);
                         event->headers.clear();
-                        rd_kafka_headers_t* headers = nullptr;
-                        if (rd_kafka_message_headers(raw, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-                          const char* name = nullptr;
-                          const void* value = nullptr;
-                          size_t size = 0;
-                          for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value,
-                                                                     &size)
-                                             == RD_KAFKA_RESP_ERR_NO_ERROR;
-                               ++i)
-                            event->headers.emplace_back(
-                              name, value ? std::string{static_cast<const char*>(value), size}
-                                          : std::string{});
-                        }
+                        append_headers(raw, event->headers);
                         journal.apply(*event, store);
                       }});
     }
