@@ -55,6 +55,13 @@ public:
   /// a drain), when an aborted transaction undid the work after it.
   void rewind(std::int64_t offset);
 
+  /// Retires this progress: its task's work is being undone (an aborted transaction), so
+  /// the task drops the batches it has not begun and the sink drops their outputs.
+  void retire() noexcept { retired_.store(true); }
+
+  /// True once retired.
+  bool retired() const noexcept { return retired_.load(); }
+
   /// The reason of the first failure.
   std::string failure_reason() const;
 
@@ -84,6 +91,7 @@ private:
   std::atomic<std::int64_t> in_flight_{0};
   std::atomic<std::int64_t> handled_{-1};
   std::atomic<bool> failed_{false};
+  std::atomic<bool> retired_{false};
 };
 
 } // namespace eddy::detail

@@ -131,13 +131,15 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
       [rt, progress, table, ctx](record_batch& batch) {
         if (batch.records.empty())
           return;
-        auto* ticket = progress->open(batch.records.back().offset + 1,
-                                      static_cast<std::int64_t>(batch.records.size()));
         {
           auto state_lock = ctx->lock_state();
+          if (progress->retired())
+            return; // an aborted transaction undid this work; a fresh task does it again
           for (auto& r : batch.records)
             ctx->apply_table_record(r, *table);
         }
+        auto* ticket = progress->open(batch.records.back().offset + 1,
+                                      static_cast<std::int64_t>(batch.records.size()));
         rt->counters.records_handled.fetch_add(static_cast<std::int64_t>(batch.records.size()));
         progress->mark_handled(ticket);
         partition_progress::release(ticket);
@@ -147,10 +149,12 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
     [rt, progress, fn, ctx](record_batch& batch) {
       if (batch.records.empty())
         return;
+      auto state_lock = ctx->lock_state();
+      if (progress->retired())
+        return; // an aborted transaction undid this work; a fresh task handles it again
       auto* ticket = progress->open(batch.records.back().offset + 1,
                                     static_cast<std::int64_t>(batch.records.size()));
       ctx->begin(ticket, batch.records.front().partition);
-      auto state_lock = ctx->lock_state();
       std::int64_t errors = 0;
       for (auto& r : batch.records) {
         try {

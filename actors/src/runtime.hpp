@@ -16,12 +16,41 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <eddy/config.hpp>
+#include <eddy/error.hpp>
 #include <eddy/service.hpp>
 #include <eddy/state_store.hpp>
 
 #include "sink.hpp"
 
 namespace eddy::detail {
+
+/// The first fatal error of a run (a failed delivery, a fenced producer, a failed restore or
+/// store commit), raised by any role from any thread. Once raised, no store commits any
+/// more and the service stops.
+class failure_latch {
+public:
+  /// Keeps `err` unless an earlier failure was raised.
+  void raise(error err) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!first_)
+      first_ = std::move(err);
+    raised_.store(true);
+  }
+
+  /// True once a failure was raised.
+  bool raised() const noexcept { return raised_.load(); }
+
+  /// The first failure, if any.
+  std::optional<error> first() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return first_;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::optional<error> first_;
+  std::atomic<bool> raised_{false};
+};
 
 struct runtime_counters {
   std::atomic<std::int64_t> records_handled{0};
@@ -32,6 +61,8 @@ struct runtime_counters {
   std::atomic<std::int64_t> paused_partitions{0};
   std::atomic<std::int64_t> pauses{0};
   std::atomic<std::int64_t> events_restored{0};
+  std::atomic<std::int64_t> partitions_lost{0};
+  std::atomic<std::int64_t> transactions_aborted{0};
 };
 
 /// The state of one partition number: journal state rows and local table rows in one
@@ -95,6 +126,9 @@ struct runtime {
   std::int64_t batch_max_records = 0;
   std::chrono::milliseconds commit_interval{0};
   std::chrono::milliseconds shutdown_timeout{0};
+  /// exactly_once: the producer's transaction.timeout.ms; a transaction is committed (or
+  /// aborted) well inside it.
+  std::chrono::milliseconds transaction_timeout{10000};
   /// True for processing.guarantee=exactly_once: outputs and offsets commit in transactions.
   bool exactly_once = false;
   sink* out = nullptr;
@@ -122,6 +156,7 @@ struct runtime {
   /// Called on the source's thread when a restore begins (true) and ends (false).
   std::function<void(bool)> on_restoring;
   runtime_counters counters;
+  failure_latch failure;
   std::atomic<bool> stop_requested{false};
 };
 

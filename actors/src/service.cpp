@@ -3,7 +3,6 @@
 #include <csignal>
 #include <iostream>
 #include <optional>
-#include <random>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -15,7 +14,8 @@
 #include "global_tables.hpp"
 #include "runtime.hpp"
 #include "sink.hpp"
-#include "source.hpp"
+#include "instance_slot.hpp"
+#include "poll_loop.hpp"
 
 namespace eddy {
 
@@ -239,6 +239,8 @@ service_stats service::stats() const noexcept {
   result.paused_partitions = c.paused_partitions.load();
   result.pauses = c.pauses.load();
   result.events_restored = c.events_restored.load();
+  result.partitions_lost = c.partitions_lost.load();
+  result.transactions_aborted = c.transactions_aborted.load();
   return result;
 }
 
@@ -282,12 +284,25 @@ expected<void> service::impl::run(bool handle_signals) {
     transition(restoring ? service_state::restoring : service_state::running);
   };
   rt.exactly_once = cfg.guarantee() == processing_guarantee::exactly_once;
+  // A read_committed fetch (librdkafka's default isolation) that finds nothing stable waits
+  // fetch.wait.max.ms (500 ms by default) even after the transaction it waits for has
+  // committed: on every hop of a pipeline that reads exactly_once outputs. Ask sooner.
+  if (!cfg.get("fetch.wait.max.ms") && !cfg.get("consumer.fetch.wait.max.ms"))
+    cfg.set("consumer.fetch.wait.max.ms", "25");
+  std::optional<detail::instance_slot> slot;
   if (rt.exactly_once) {
     // One transactional producer per instance; consumers see committed records only.
     auto group = cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(name));
     auto id = cfg.transactional_id();
-    if (id.empty())
-      id = group + "-" + std::to_string(std::random_device{}());
+    if (id.empty()) {
+      // Stable per instance: a restarted instance fences its dead predecessor at once.
+      auto claimed = detail::instance_slot::claim(cfg.state_dir() + "/" + name);
+      if (!claimed)
+        return fail(claimed.error_value());
+      slot.emplace(std::move(*claimed));
+      id = group + "-" + slot->stable_name();
+    }
+    logger().info("transactional.id service={} id={}", name, id);
     cfg.set("producer.transactional.id", id);
     if (!cfg.get("isolation.level") && !cfg.get("consumer.isolation.level"))
       cfg.set("consumer.isolation.level", "read_committed");
@@ -295,6 +310,9 @@ expected<void> service::impl::run(bool handle_signals) {
     // readers until it times out, so keep that short.
     if (!cfg.get("transaction.timeout.ms") && !cfg.get("producer.transaction.timeout.ms"))
       cfg.set("producer.transaction.timeout.ms", "10000");
+    auto timeout = cfg.get("producer.transaction.timeout.ms")
+                     .value_or(cfg.get("transaction.timeout.ms").value_or("10000"));
+    rt.transaction_timeout = std::chrono::milliseconds{std::stoll(timeout)};
     if (mock)
       logger().warn("exactly_once on the mock cluster: transactions are NOT emulated");
   }
@@ -404,7 +422,7 @@ expected<void> service::impl::run(bool handle_signals) {
       return fail(loaded.error_value());
     global_tables->start();
   }
-  detail::source src{rt};
+  detail::poll_loop src{rt};
   std::string reason;
   (*consumer_conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(&src), reason);
   auto consumer = internal::make_consumer(**consumer_conf);

@@ -41,6 +41,9 @@ void sink::start() {
 void sink::produce(const std::string& topic, std::string_view key, std::string_view value,
                    const std::vector<header>& headers, partition_progress::ticket* owner,
                    std::int32_t partition) {
+  std::shared_lock<std::shared_mutex> open{gate_};
+  if (owner && owner->owner->retired())
+    return;
   if (owner)
     partition_progress::hold(owner);
   while (true) {

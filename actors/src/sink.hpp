@@ -9,6 +9,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <unordered_set>
 #include <string_view>
 #include <thread>
@@ -38,7 +39,8 @@ public:
   void start();
 
   /// Produces asynchronously; `owner` (may be null) is held until the delivery report.
-  /// Waits while the local queue is full.
+  /// Waits while the local queue is full. Drops the record if `owner`'s progress is
+  /// retired (its work is being undone).
   void produce(const std::string& topic, std::string_view key, std::string_view value,
                const std::vector<header>& headers, partition_progress::ticket* owner,
                std::int32_t partition = RdKafka::Topic::PARTITION_UA);
@@ -56,6 +58,10 @@ public:
   /// Waits up to `timeout_ms` for every queued record to be delivered; false on timeout.
   bool flush(int timeout_ms);
 
+  /// Holds every `produce` back until the returned lock is released, so no output slips
+  /// past a transaction that is being aborted.
+  std::unique_lock<std::shared_mutex> close_gate() { return std::unique_lock{gate_}; }
+
   /// Records whose delivery failed since start.
   std::int64_t failed_deliveries() const noexcept { return failed_.load(); }
 
@@ -71,6 +77,7 @@ private:
   std::function<void(std::int32_t, std::int64_t)> tracked_delivered_;
   std::atomic<bool> running_{false};
   std::atomic<std::int64_t> failed_{0};
+  std::shared_mutex gate_;
   /// Promises of records produced by `publish` and not yet reported.
   std::mutex publishes_mtx_;
   std::unordered_set<void*> publishes_;

@@ -1,10 +1,13 @@
 // Integration tests of processing.guarantee=exactly_once on the real broker (the mock
 // cluster does not emulate transactions): outputs and input offsets commit together, a
 // SIGKILLed service restarted repeatedly emits every record exactly once, and a second
-// instance with the same transactional.id fences the first.
+// instance with the same transactional.id fences the first, and a zombie instance (stopped
+// mid-transaction while another took its partitions) is fenced when it wakes.
 
 #include <csignal>
+#include <filesystem>
 #include <map>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -139,4 +142,47 @@ TEST_CASE("exactly_once: a second instance with the same transactional.id fences
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error_value().code == eddy::errc::fenced);
   CHECK(run_successor.stop_and_join());
+}
+
+TEST_CASE("exactly_once: a zombie instance resumed after its partitions moved on is fenced "
+          "and stops; every record comes out once") {
+  auto bootstrap = eddy::test::broker_bootstrap();
+  auto in = eddy::test::unique_name("zombie-in");
+  auto out = eddy::test::unique_name("zombie-out");
+  auto group = eddy::test::unique_name("zombie-group");
+  const std::int64_t n = 20000;
+  eddy::test::create_topic(bootstrap, in, 4);
+  eddy::test::produce(bootstrap, in, n, key_of, value_of);
+  auto args = [&](const std::string& instance) {
+    return std::vector<std::string>{
+      "-X", "bootstrap.servers=" + bootstrap, "-X", "app.input=" + in, "-X", "app.output=" + out,
+      "-X", "group.id=" + group, "-X", "eddy.processing.guarantee=exactly_once",
+      "-X", "app.handler.delay.us=500", "-X", "session.timeout.ms=6000",
+      "-X", "eddy.state.dir=" + (std::filesystem::temp_directory_path() / (group + instance)).string()};
+  };
+  eddy::test::child_process a{EDDY_PASSTHROUGH_BINARY, args("-a")};
+  REQUIRE(eddy::test::eventually(
+    [&] { return eddy::test::committed_total(bootstrap, group, in, 4) > 1000; }, 60s));
+  a.signal(SIGSTOP); // mid-transaction: A handles records all the time
+  eddy::test::child_process b{EDDY_PASSTHROUGH_BINARY, args("-b")};
+  // B takes A's partitions once A's session times out, and finishes the input.
+  REQUIRE(eddy::test::eventually(
+    [&] {
+      std::this_thread::sleep_for(200ms);
+      return eddy::test::committed_total(bootstrap, group, in, 4) == n;
+    },
+    120s));
+  a.signal(SIGCONT);
+  auto a_code = a.wait(60s);
+  INFO("instance A's output:\n" << a.output());
+  REQUIRE(a_code);
+  CHECK(*a_code != 0);
+  CHECK(a.output().find("fenced") != std::string::npos);
+  b.signal(SIGTERM);
+  auto b_code = b.wait(60s);
+  REQUIRE(b_code);
+  CHECK(*b_code == 0);
+  auto counts = value_counts(eddy::test::consume(bootstrap, out, n, 30s, true));
+  CHECK(static_cast<std::int64_t>(counts.size()) == n);
+  CHECK(duplicates_of(counts) == 0);
 }

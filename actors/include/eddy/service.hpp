@@ -74,6 +74,11 @@ struct service_stats {
   std::int64_t pauses = 0;
   /// Journal events replayed into state stores since start.
   std::int64_t events_restored = 0;
+  /// Partitions taken from this instance without a revocation (it exceeded
+  /// max.poll.interval.ms or the session timeout); their unfinished work is redone.
+  std::int64_t partitions_lost = 0;
+  /// exactly_once: transactions aborted (their work is undone and handled again).
+  std::int64_t transactions_aborted = 0;
 };
 
 /// A running Eddy service: configuration, topics, handlers, and the actors that run them.

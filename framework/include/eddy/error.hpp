@@ -29,6 +29,9 @@ enum class errc : std::uint8_t {
   fenced = 7,
   /// The partition a key belongs to is not assigned to this instance (ask its owner).
   not_owned = 8,
+  /// A partition's state could not be restored completely (events it needs are gone from
+  /// the journal, or its end was not reached); its inputs are not handled on partial state.
+  restore_failed = 9,
 };
 
 /// Returns the name of an error code, e.g. "invalid_config".
