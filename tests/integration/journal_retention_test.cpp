@@ -1,13 +1,15 @@
 // Integration test of journal retention on the real broker: a journal is the truth, so the
 // service creates it to keep every event, and refuses to start on an existing journal
 // that would lose events (finite retention, compaction) unless the user accepted that
-// snapshots replace old history.
+// snapshots replace old history. The rule itself (`internal::history_loss`) is checked
+// on config sets too, without the broker.
 
 #include <filesystem>
 #include <map>
 
 #include <catch2/catch.hpp>
 
+#include <eddy/internal/kafka.hpp>
 #include <eddy/service.hpp>
 
 #include "kafka_fixture.hpp"
@@ -123,4 +125,25 @@ TEST_CASE("snapshots_replace_history without snapshots is a config error") {
   auto outcome = misconfigured.start_and_stop();
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error_value().code == eddy::errc::invalid_config);
+}
+
+TEST_CASE("history_loss names every setting that drops records and passes only keep-all topics") {
+  using configs = std::map<std::string, std::string>;
+  auto loss = [](configs c) { return eddy::internal::history_loss(c).value_or("kept"); };
+  CHECK(loss({{"cleanup.policy", "delete"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}})
+        == "kept");
+  auto finite = loss({{"cleanup.policy", "delete"}, {"retention.ms", "604800000"},
+                      {"retention.bytes", "1073741824"}});
+  CHECK(finite.find("retention.ms=604800000") != std::string::npos);
+  CHECK(finite.find("retention.bytes=1073741824") != std::string::npos);
+  // Compaction drops history whatever the retention, alone or with delete.
+  CHECK(loss({{"cleanup.policy", "compact"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}})
+          .find("cleanup.policy=compact") != std::string::npos);
+  CHECK(loss({{"cleanup.policy", "compact,delete"}, {"retention.ms", "-1"},
+              {"retention.bytes", "-1"}})
+          .find("cleanup.policy=compact,delete") != std::string::npos);
+  // What the broker did not report is never taken as fine.
+  CHECK(loss({{"retention.ms", "-1"}, {"retention.bytes", "-1"}}) != "kept");
+  CHECK(loss({{"cleanup.policy", "delete"}, {"retention.ms", "-1"}}).find("retention.bytes")
+        != std::string::npos);
 }
