@@ -3,6 +3,7 @@
 #include <csignal>
 #include <iostream>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include <caf/all.hpp>
@@ -54,6 +55,56 @@ private:
   void (*previous_term_)(int) = SIG_DFL;
 };
 
+/// Checks that the journal `topic` keeps every event, as the broker behind `admin` reports
+/// its configs (see `journal_options::snapshots_replace_history`); no `admin` (the mock
+/// cluster has no admin API) skips the check with a warning. A question the broker does not
+/// answer is asked again a few times, then fails the start: it never counts as a pass.
+expected<void> check_journal_history(RdKafka::Handle* admin, const std::string& topic,
+                                     const journal_options& options,
+                                     std::chrono::milliseconds timeout) {
+  if (options.snapshots_replace_history && !options.snapshots)
+    return error{errc::invalid_config, "journal '" + topic + "': snapshots_replace_history "
+                                         "needs snapshots = true"};
+  if (admin == nullptr) {
+    logger().warn("journal retention not checked topic={}: the mock cluster has no admin API",
+                  topic);
+    return {};
+  }
+  constexpr int attempts = 4;
+  auto per_attempt = std::max(timeout / attempts, std::chrono::milliseconds{1000});
+  auto configs = internal::describe_topic_configs(*admin, topic, per_attempt);
+  for (int attempt = 1; !configs && attempt < attempts; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{250 * attempt});
+    configs = internal::describe_topic_configs(*admin, topic, per_attempt);
+  }
+  if (!configs)
+    return error{errc::topic_error, "cannot check that journal '" + topic
+                                      + "' keeps its history: "
+                                      + configs.error_value().message};
+  auto loss = internal::history_loss(*configs);
+  if (!loss)
+    return {};
+  auto policy = configs->find("cleanup.policy");
+  auto compacted = policy == configs->end()
+                   || policy->second.find("compact") != std::string::npos;
+  if (options.snapshots_replace_history && !compacted) {
+    logger().warn("journal keeps no full history topic={} {}: accepted "
+                  "(snapshots_replace_history), a rebuild starts from the latest snapshot",
+                  topic, *loss);
+    return {};
+  }
+  return error{errc::topic_error,
+               "journal '" + topic + "' loses events: " + *loss
+                 + "; a journal must keep every event. Fix: kafka-configs.sh "
+                   "--bootstrap-server <broker> --alter --entity-type topics --entity-name "
+                 + topic + " --add-config "
+                 + (compacted ? "cleanup.policy=delete,retention.ms=-1,retention.bytes=-1"
+                              : "retention.ms=-1,retention.bytes=-1")
+                 + (compacted ? " (events compacted away are gone)"
+                              : " (or journal_options{.snapshots = true, "
+                                ".snapshots_replace_history = true} to accept the loss)")};
+}
+
 } // namespace
 
 const char* to_string(service_state state) noexcept {
@@ -80,6 +131,8 @@ struct service::impl {
   std::string name;
   config cfg;
   std::vector<internal::topic_spec> topics;
+  /// The options of the journal, if one is declared.
+  journal_options journal_opts;
   detail::runtime rt;
   std::atomic<service_state> state{service_state::created};
   /// Guards `publishing` against the sink going away under a publish().
@@ -116,7 +169,10 @@ service& service::topic(std::string name, int partitions, int replication_factor
 
 service& service::journal(std::string topic, int partitions, journal_applier apply,
                           journal_options options) {
-  impl_->topics.push_back({topic, partitions, -1, {}});
+  // The journal is the truth: it keeps every event, whatever the broker's default.
+  impl_->topics.push_back({topic, partitions, -1, {{"retention.ms", "-1"},
+                                                   {"retention.bytes", "-1"}}});
+  impl_->journal_opts = options;
   detail::journal_spec spec;
   if (options.snapshots) {
     spec.snapshot_topic = topic + "-snapshots";
@@ -336,6 +392,11 @@ expected<void> service::impl::run(bool handle_signals) {
   if (auto created = internal::ensure_topics(*out.producer(), needed, cfg.startup_timeout());
       !created)
     return fail(created.error_value());
+  if (rt.journal)
+    if (auto kept = check_journal_history(mock ? nullptr : out.producer(), rt.journal->topic,
+                                          journal_opts, cfg.startup_timeout());
+        !kept)
+      return fail(kept.error_value());
   std::vector<std::string> subscription;
   std::vector<std::string> consumed;
   for (auto& [topic, fn] : rt.handlers)

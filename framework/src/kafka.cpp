@@ -1,5 +1,6 @@
 #include <eddy/internal/kafka.hpp>
 
+#include <sstream>
 #include <thread>
 
 #include <librdkafka/rdkafka.h>
@@ -222,6 +223,94 @@ expected<void> ensure_topics(RdKafka::Handle& handle, const std::vector<topic_sp
     }
   }
   return {};
+}
+
+expected<std::map<std::string, std::string>>
+describe_topic_configs(RdKafka::Handle& handle, const std::string& topic,
+                       std::chrono::milliseconds timeout) {
+  rd_kafka_t* rk = handle.c_ptr();
+  char reason[512];
+  rd_kafka_ConfigResource_t* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC,
+                                                                    topic.c_str());
+  rd_kafka_AdminOptions_t* options =
+    rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), reason,
+                                            sizeof reason);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
+  rd_kafka_DescribeConfigs(rk, &resource, 1, options, queue);
+  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  auto failure = [&](const std::string& why) {
+    return error{errc::topic_error, "DescribeConfigs of topic '" + topic + "': " + why};
+  };
+  expected<std::map<std::string, std::string>> outcome = failure("no resource in the answer");
+  if (event == nullptr) {
+    outcome = failure("no answer within " + std::to_string(timeout.count()) + " ms");
+  } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    outcome = failure(rd_kafka_event_error_string(event));
+  } else if (auto* result = rd_kafka_event_DescribeConfigs_result(event)) {
+    size_t count = 0;
+    auto** resources = rd_kafka_DescribeConfigs_result_resources(result, &count);
+    for (size_t r = 0; r < count; ++r) {
+      if (rd_kafka_ConfigResource_error(resources[r]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        outcome = failure(rd_kafka_ConfigResource_error_string(resources[r]));
+        break;
+      }
+      std::map<std::string, std::string> configs;
+      size_t entries = 0;
+      auto** found = rd_kafka_ConfigResource_configs(resources[r], &entries);
+      for (size_t i = 0; i < entries; ++i) {
+        auto* value = rd_kafka_ConfigEntry_value(found[i]);
+        configs[rd_kafka_ConfigEntry_name(found[i])] = value ? value : "";
+      }
+      outcome = std::move(configs);
+    }
+  }
+  if (event)
+    rd_kafka_event_destroy(event);
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_ConfigResource_destroy(resource);
+  return outcome;
+}
+
+std::optional<std::string> history_loss(const std::map<std::string, std::string>& configs) {
+  std::vector<std::string> reasons;
+  auto policy = configs.find("cleanup.policy");
+  if (policy == configs.end())
+    return "cleanup.policy is not reported by the broker";
+  bool deletes = false;
+  std::istringstream policies{policy->second};
+  for (std::string item; std::getline(policies, item, ',');) {
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item == "compact")
+      reasons.push_back("cleanup.policy=" + policy->second
+                        + " (compaction keeps only the latest record per key)");
+    else if (item == "delete")
+      deletes = true;
+  }
+  if (deletes)
+    for (const char* limit : {"retention.ms", "retention.bytes"}) {
+      auto setting = configs.find(limit);
+      if (setting == configs.end()) {
+        reasons.push_back(std::string{limit} + " is not reported by the broker");
+        continue;
+      }
+      bool unlimited = false;
+      try {
+        unlimited = std::stoll(setting->second) < 0;
+      } catch (const std::exception&) {
+      }
+      if (!unlimited)
+        reasons.push_back(std::string{limit} + "=" + setting->second + " (cleanup.policy="
+                          + policy->second + " removes older records)");
+    }
+  if (reasons.empty())
+    return std::nullopt;
+  std::string joined;
+  for (auto& r : reasons)
+    joined += (joined.empty() ? "" : ", ") + r;
+  return joined;
 }
 
 } // namespace eddy::internal

@@ -180,7 +180,9 @@ TEST_CASE("generated state is restored from the journal stores after a restart a
   INFO("processing.guarantee=" << guarantee);
   auto bootstrap = eddy::test::broker_bootstrap();
   eddy::test::create_topic(bootstrap, commands, partitions);
-  eddy::test::create_topic(bootstrap, journal, partitions);
+  // As svc.journal() creates it: a journal keeps every event.
+  eddy::test::create_topic(bootstrap, journal, partitions,
+                           {{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
   eddy::test::create_topic(bootstrap, notifications, 1);
   auto run = eddy::test::unique_name("gs") + "-";
   auto group = eddy::test::unique_name("generated-state-group");

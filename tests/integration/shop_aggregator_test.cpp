@@ -45,7 +45,7 @@ shop::OrderValidation validation(const std::string& order_id, shop::OrderValidat
 TEST_CASE("the aggregator decides every order once from its validations, fields unchanged, on the real broker") {
   const auto run = eddy::test::unique_name("aggregator");
   shop::test::temp_dir state_dir{run + "-state"};
-  shop::test::start_at_end(run + "-group", shop::ValidationsAggregatorMetadata::topics);
+  shop::test::start_at_end<shop::ValidationsAggregatorMetadata>(run + "-group");
   eddy::service svc{"validations-aggregator", shop::test::service_config(run, state_dir.path())};
   shop::validations_aggregator handlers;
   shop::bind(svc, handlers);

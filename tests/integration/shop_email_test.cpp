@@ -46,7 +46,7 @@ shop::Payment payment(const std::string& order_id) {
 TEST_CASE("the email service records one mail per validated and paid order, on the real broker") {
   const auto run = eddy::test::unique_name("email");
   shop::test::temp_dir state_dir{run + "-state"};
-  shop::test::start_at_end(run + "-group", shop::EmailMetadata::topics);
+  shop::test::start_at_end<shop::EmailMetadata>(run + "-group");
   eddy::service svc{"email", shop::test::service_config(run, state_dir.path())};
   shop::email handlers;
   shop::bind(svc, handlers);

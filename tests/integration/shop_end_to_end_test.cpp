@@ -46,7 +46,7 @@ struct running_service {
   }
 
   static eddy::config config(const std::string& prefix, const std::filesystem::path& state_dir) {
-    shop::test::start_at_end(prefix + "-group", Metadata::topics);
+    shop::test::start_at_end<Metadata>(prefix + "-group");
     return shop::test::service_config(prefix, state_dir);
   }
 

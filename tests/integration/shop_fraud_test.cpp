@@ -47,7 +47,7 @@ struct step {
 TEST_CASE("a customer's orders crossing 2000 within the hour FAIL from that point, on the real broker") {
   const auto run = eddy::test::unique_name("fraud");
   shop::test::temp_dir state_dir{run + "-state"};
-  shop::test::start_at_end(run + "-group", shop::FraudMetadata::topics);
+  shop::test::start_at_end<shop::FraudMetadata>(run + "-group");
   eddy::service svc{"fraud", shop::test::service_config(run, state_dir.path())};
   shop::fraud handlers;
   shop::bind(svc, handlers);

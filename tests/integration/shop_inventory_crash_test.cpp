@@ -57,7 +57,7 @@ TEST_CASE("inventory SIGKILLed 3 times mid-run in exactly_once: one verdict per 
   const auto group = run + "-group";
   const auto bootstrap = eddy::test::broker_bootstrap();
   shop::test::temp_dir state_dir{run + "-state"};
-  shop::test::start_at_end(group, shop::InventoryMetadata::topics);
+  shop::test::start_at_end<shop::InventoryMetadata>(group);
 
   // 16 products with 150, 200, ... 900 items; 3000 orders of 1-4 items spread over them ask
   // for about 470 items of each, so the smaller stocks run out and the larger ones do not.

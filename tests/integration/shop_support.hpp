@@ -124,29 +124,30 @@ std::vector<Event> events_of(const std::vector<eddy::record>& records,
   return result;
 }
 
-/// Creates the topics among `topics` (a generated service's `Metadata::topics`) that have a
-/// partition count, compacted ones compacted, as the service's `bind()` would: for tests
-/// that read them before the service first ran.
-template <std::size_t N>
-void create_topics(const std::array<eddy::codegen::topic_info, N>& topics) {
-  for (auto& t : topics) {
+/// Creates the topics of `Metadata` (a generated service's metadata) that have a partition
+/// count, as the service's `bind()` would: compacted ones compacted, the journal keeping
+/// every event. For tests that read them before the service first ran.
+template <class Metadata>
+void create_topics() {
+  for (auto& t : Metadata::topics) {
     std::map<std::string, std::string> configs;
     if (t.compacted)
       configs["cleanup.policy"] = "compact";
+    if (t.name == Metadata::journal)
+      configs.insert({{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
     if (t.partitions > 0)
       eddy::test::create_topic(eddy::test::broker_bootstrap(), std::string{t.name}, t.partitions,
                                configs);
   }
 }
 
-/// Creates the topics of `topics` (a generated service's `Metadata::topics`) like
-/// create_topics(), and makes the consumer group `group` start at the current end of those
-/// the service consumes: it then skips what other runs left on the shared topics.
-template <std::size_t N>
-void start_at_end(const std::string& group,
-                  const std::array<eddy::codegen::topic_info, N>& topics) {
-  create_topics(topics);
-  for (auto& t : topics)
+/// Creates the topics of `Metadata` like create_topics(), and makes the consumer group
+/// `group` start at the current end of those the service consumes: it then skips what
+/// other runs left on the shared topics.
+template <class Metadata>
+void start_at_end(const std::string& group) {
+  create_topics<Metadata>();
+  for (auto& t : Metadata::topics)
     if (t.consumed && t.partitions > 0)
       eddy::test::commit_end_offsets(eddy::test::broker_bootstrap(), group, std::string{t.name},
                                      t.partitions);

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <stdexcept>
 
-#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 #include <unistd.h>
 
@@ -196,36 +195,13 @@ std::string topic_config(const std::string& bootstrap, const std::string& topic,
   auto conf = conf_for(bootstrap);
   std::string reason;
   std::unique_ptr<RdKafka::Producer> admin{RdKafka::Producer::create(conf.get(), reason)};
-  rd_kafka_t* rk = admin->c_ptr();
-  rd_kafka_ConfigResource_t* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC,
-                                                                    topic.c_str());
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_DescribeConfigs(rk, &resource, 1, nullptr, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15000);
-  std::string value;
-  bool found = false;
-  if (event != nullptr && rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    size_t count = 0;
-    auto** resources = rd_kafka_DescribeConfigs_result_resources(
-      rd_kafka_event_DescribeConfigs_result(event), &count);
-    for (size_t r = 0; r < count; ++r) {
-      size_t entries = 0;
-      auto** configs = rd_kafka_ConfigResource_configs(resources[r], &entries);
-      for (size_t i = 0; i < entries; ++i)
-        if (key == rd_kafka_ConfigEntry_name(configs[i])) {
-          auto* v = rd_kafka_ConfigEntry_value(configs[i]);
-          value = v ? v : "";
-          found = true;
-        }
-    }
-  }
-  if (event)
-    rd_kafka_event_destroy(event);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_ConfigResource_destroy(resource);
-  if (!found)
+  auto configs = eddy::internal::describe_topic_configs(*admin, topic, std::chrono::seconds{15});
+  if (!configs)
+    throw std::runtime_error{configs.error_value().message};
+  auto found = configs->find(key);
+  if (found == configs->end())
     throw std::runtime_error{"no config '" + key + "' for topic '" + topic + "'"};
-  return value;
+  return found->second;
 }
 
 std::int64_t committed_total(const std::string& bootstrap, const std::string& group,

@@ -38,7 +38,7 @@ using journal_applier = std::function<void(const record&, state_store&)>;
 /// to another thread instead, e.g. wake waiters).
 using table_listener = std::function<void(const record&)>;
 
-/// How a journal keeps its state quick to restore.
+/// How a journal keeps its state quick to restore, and what history it must keep.
 struct journal_options {
   /// Also keep a compacted snapshot topic `<journal>-snapshots`: at every state commit the
   /// rows changed since the last one are written there (latest value per key, deletions as
@@ -46,6 +46,14 @@ struct journal_options {
   /// is then rebuilt from the snapshot topic plus the journal events after it, instead of
   /// the whole history. Worth it when a journal holds many events per key.
   bool snapshots = false;
+  /// Accept that the snapshot topic replaces the journal's old history. By default a
+  /// journal must keep every event (`retention.ms=-1`, `retention.bytes=-1`, as `journal()`
+  /// creates it), and `run()` fails with `errc::topic_error` when the broker reports an
+  /// existing journal with finite retention. With this set, finite retention is only a
+  /// warning: a store rebuilt from scratch then relies on a snapshot newer than the oldest
+  /// event still kept. Requires `snapshots` (`errc::invalid_config` otherwise); a compacted
+  /// journal is refused even so, since compaction also drops events no snapshot covers yet.
+  bool snapshots_replace_history = false;
 };
 
 /// The lifecycle of a service. Legal transitions: created → starting → running ⇄
@@ -107,6 +115,9 @@ public:
   /// which must equal those of the consumed topics (co-partitioning). Each partition's
   /// state is a SQLite store under `eddy.state.dir`, rebuilt from the journal on start or
   /// assignment before any input is handled; it is a cache, never the source of truth.
+  /// The journal is created to keep its events forever (`retention.ms=-1`,
+  /// `retention.bytes=-1`); `run()` checks that an existing one does (see
+  /// `journal_options::snapshots_replace_history`).
   service& journal(std::string topic, int partitions, journal_applier apply,
                    journal_options options = {});
 

@@ -2,11 +2,12 @@
 
 // Internal to Eddy (not installed, not for service code): librdkafka plumbing shared by the
 // runtime, the tests and the tools — building clients from a config, waiting for the
-// cluster, and creating topics through the admin API.
+// cluster, and creating and describing topics through the admin API.
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,5 +50,19 @@ expected<int> partition_count(RdKafka::Handle& handle, const std::string& topic,
 /// stated partition count. Waits until every topic is visible in metadata.
 expected<void> ensure_topics(RdKafka::Handle& handle, const std::vector<topic_spec>& topics,
                              std::chrono::milliseconds timeout);
+
+/// The configs of `topic` as the broker reports them (DescribeConfigs), defaults included:
+/// name → value (empty for a value the broker withholds). Fails with `errc::topic_error`
+/// when the request fails or gets no answer within `timeout`, or the topic does not exist.
+expected<std::map<std::string, std::string>>
+describe_topic_configs(RdKafka::Handle& handle, const std::string& topic,
+                       std::chrono::milliseconds timeout);
+
+/// Why a topic with the broker configs `configs` (as `describe_topic_configs` returns them)
+/// does not keep every record forever, naming each setting and its value, e.g.
+/// "retention.ms=604800000 (cleanup.policy=delete removes older records)"; nullopt when
+/// it keeps them all (cleanup.policy without compact, and delete only with retention.ms=-1
+/// and retention.bytes=-1). A setting missing from `configs` counts as a reason.
+std::optional<std::string> history_loss(const std::map<std::string, std::string>& configs);
 
 } // namespace eddy::internal
