@@ -15,15 +15,22 @@ constexpr std::int64_t max_transaction_cap = std::int64_t{1} << 20;
 } // namespace
 
 committer::committer(runtime& rt, assignment& parts, state_registry& states, group_port& group,
-                     transaction_port* txn, restart_fn restart)
+                     transaction_port* txn, restart_fn restart, generation_outputs* outputs,
+                     launch_fn launch)
   : rt_(rt),
     parts_(parts),
     states_(states),
     group_(group),
     txn_(txn),
     restart_(std::move(restart)),
+    outputs_(txn != nullptr && !rt.stateful() ? outputs : nullptr),
+    launch_(std::move(launch)),
     cap_(std::max<std::int64_t>(4 * rt.batch_max_records, 2000)) {
   next_commit_ = clock::now() + rt_.commit_interval;
+  if (!launch_)
+    launch_ = [](std::function<txn_status()> job) {
+      return std::async(std::launch::async, std::move(job));
+    };
 }
 
 void committer::dispatched(assigned_partition& p, std::int64_t first_offset, std::int64_t n) {
@@ -32,7 +39,7 @@ void committer::dispatched(assigned_partition& p, std::int64_t first_offset, std
   p.transaction_records += n;
   if (txn_) {
     txn_records_ += n;
-    if (txn_records_ >= cap_ && !due_) {
+    if (txn_records_ >= cap_ && !due_ && !outputs_) {
       due_ = true;
       due_since_ = clock::now();
     }
@@ -49,6 +56,10 @@ void committer::tick(clock::time_point now) {
     return;
   auto budget = std::max<std::chrono::milliseconds>(std::chrono::milliseconds{1000},
                                                     rt_.transaction_timeout / 3);
+  if (outputs_) {
+    tick_pipelined(now, budget);
+    return;
+  }
   if (!due_) {
     // A settling cooperative rebalance postpones commits (librdkafka#4059), but never
     // lets a transaction grow old.
@@ -94,6 +105,117 @@ void committer::tick(clock::time_point now) {
   }
 }
 
+void committer::tick_pipelined(clock::time_point now, std::chrono::milliseconds budget) {
+  auto& generations = outputs_->batch_generations();
+  if (closed_ == 0) {
+    bool held = now < hold_until_ && now - opened_at_ < budget / 2;
+    if ((now < next_commit_ || held) && txn_records_ < cap_)
+      return;
+    if (!open_)
+      return;
+    // Batches begun from now on belong to the next transaction: wait only for those
+    // running, not for what the tasks still hold.
+    closed_ = generations.close_current();
+    txn_records_ = 0;
+    due_since_ = now;
+  }
+  if (!committing_) {
+    if (generations.quiet(closed_)) {
+      launch_commit();
+    } else if (now - due_since_ > budget) {
+      logger().warn("transaction aborted: a batch did not finish within {} ms service={}",
+                    budget.count(), rt_.service_name);
+      abort_and_rewind();
+      cap_ = std::max(cap_ / 4, rt_.batch_max_records);
+      closed_ = 0;
+      begin_transaction();
+      outputs_->open_generation(generations.current());
+      next_commit_ = clock::now() + rt_.commit_interval;
+      return;
+    }
+  }
+  if (committing_ && committing_->wait_for(std::chrono::seconds{0}) == std::future_status::ready)
+    complete_pipelined(budget);
+}
+
+void committer::launch_commit() {
+  committing_offsets_.clear();
+  for (auto& [key, p] : parts_)
+    if (auto offset = p.progress->handled_through(closed_); offset > p.committed)
+      committing_offsets_.push_back({p.topic, p.partition, offset});
+  committing_ = launch_([txn = txn_, offsets = committing_offsets_] {
+    txn_status status;
+    if (!offsets.empty())
+      status = txn->send_offsets(offsets);
+    for (int attempt = 0; status.ok && attempt < 3; ++attempt) {
+      status = txn->commit();
+      if (status.ok || !status.retriable || status.requires_abort)
+        break;
+      status = txn_status::success();
+    }
+    return status;
+  });
+}
+
+void committer::complete_pipelined(std::chrono::milliseconds budget) {
+  auto status = committing_->get();
+  committing_.reset();
+  auto next = closed_ + 1;
+  if (status.ok) {
+    open_ = false;
+    for (auto& at : committing_offsets_)
+      if (auto i = parts_.find({at.topic, at.partition}); i != parts_.end()) {
+        auto& p = i->second;
+        p.committed = std::max(p.committed, at.offset);
+        // What was handed out after the closed generation is the next transaction's.
+        p.transaction_start = p.dispatched_next > p.committed ? p.committed : -1;
+      }
+    rt_.counters.commits.fetch_add(1);
+    auto took = clock::now() - due_since_;
+    if (took < budget / 4 && txn_records_ >= cap_ / 2)
+      cap_ = std::min(cap_ * 2, max_transaction_cap);
+    else if (took > budget / 2)
+      cap_ = std::max(cap_ / 2, rt_.batch_max_records);
+    closed_ = 0;
+    begin_transaction();
+    outputs_->open_generation(next);
+  } else if (status.fatal || !status.requires_abort) {
+    closed_ = 0;
+    fail(status, "commit_transaction");
+    return;
+  } else {
+    logger().warn("transaction aborted service={} error=\"{}\"", rt_.service_name,
+                  status.message);
+    abort_and_rewind();
+    closed_ = 0;
+    begin_transaction();
+    outputs_->open_generation(outputs_->batch_generations().current());
+  }
+  next_commit_ = clock::now() + rt_.commit_interval;
+}
+
+void committer::settle() {
+  if (!outputs_ || closed_ == 0)
+    return;
+  auto budget = std::max<std::chrono::milliseconds>(std::chrono::milliseconds{1000},
+                                                    rt_.transaction_timeout / 3);
+  auto deadline = clock::now() + budget;
+  while (!committing_ && !outputs_->batch_generations().quiet(closed_)
+         && clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  if (!committing_ && outputs_->batch_generations().quiet(closed_))
+    launch_commit();
+  if (committing_) {
+    committing_->wait();
+    complete_pipelined(budget);
+    return;
+  }
+  abort_and_rewind();
+  closed_ = 0;
+  begin_transaction();
+  outputs_->open_generation(outputs_->batch_generations().current());
+}
+
 void committer::complete_at_least_once(clock::time_point now) {
   auto complete = drained_numbers();
   bool everything = true;
@@ -114,6 +236,7 @@ void committer::complete_at_least_once(clock::time_point now) {
 
 void committer::on_revoke(const std::vector<assigned_partition*>& revoked, bool lost) {
   if (txn_) {
+    settle();
     // Outputs of lost partitions must not commit; otherwise hand over a committed state.
     if (lost || !await_handled(std::max<std::chrono::milliseconds>(
                   std::chrono::milliseconds{1000}, rt_.transaction_timeout / 3)))
@@ -135,6 +258,7 @@ void committer::on_revoke(const std::vector<assigned_partition*>& revoked, bool 
 }
 
 void committer::finish() {
+  settle();
   closing_ = true;
   if (txn_) {
     if (open_ && everything_handled())
@@ -253,6 +377,8 @@ void committer::abort_and_rewind() {
     fail(status, "abort_transaction");
     return;
   }
+  if (outputs_)
+    outputs_->drop_parked();
   // The aborted outputs never happened: forget their effects on state, and hand the same
   // records to fresh tasks again (nothing buffered after them survives the rewind).
   states_.rollback_all();

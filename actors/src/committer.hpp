@@ -17,10 +17,13 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
+#include <optional>
 #include <set>
 #include <vector>
 
 #include "assignment.hpp"
+#include "generations.hpp"
 #include "kafka_ports.hpp"
 #include "runtime.hpp"
 #include "state_registry.hpp"
@@ -35,15 +38,24 @@ public:
   /// work is dropped (its progress is retired first).
   using restart_fn = std::function<void(assigned_partition&)>;
 
-  /// `txn` is the transactional producer in exactly_once, null in at_least_once.
+  /// Runs a transaction's commit off the poll loop's thread.
+  using launch_fn = std::function<std::future<txn_status>(std::function<txn_status()>)>;
+
+  /// `txn` is the transactional producer in exactly_once, null in at_least_once. With
+  /// `outputs` (the sink) an exactly_once service without state pipelines its commits:
+  /// the tasks go on handling while a transaction commits (see generations.hpp); `launch`
+  /// runs those commits (by default on a thread of their own).
   committer(runtime& rt, assignment& parts, state_registry& states, group_port& group,
-            transaction_port* txn, restart_fn restart);
+            transaction_port* txn, restart_fn restart, generation_outputs* outputs = nullptr,
+            launch_fn launch = {});
 
   // -- the poll loop asks ---------------------------------------------------------------
 
   /// True while records may be handed to tasks: no commit is waiting for them to finish,
   /// and the open transaction has room.
-  bool dispatch_allowed() const noexcept { return !due_; }
+  bool dispatch_allowed() const noexcept {
+    return !due_ && !(closed_ != 0 && txn_records_ >= cap_);
+  }
 
   /// Counts `n` records handed to `p`'s task, the first at `first_offset`.
   void dispatched(assigned_partition& p, std::int64_t first_offset, std::int64_t n);
@@ -64,6 +76,10 @@ public:
   /// they completed, or, if the assignment was `lost`, drops the open transaction.
   void on_revoke(const std::vector<assigned_partition*>& revoked, bool lost);
 
+  /// Completes a pipelined commit under way (waiting for it); a no-op otherwise. The poll
+  /// loop calls it before it drains the tasks for a stop.
+  void settle();
+
   /// The final commit of a stop, after the poll loop drained the tasks; no transaction
   /// begins after it.
   void finish();
@@ -79,7 +95,15 @@ public:
   /// exactly_once: transactions aborted since start.
   std::int64_t aborts() const noexcept { return aborts_; }
 
+  /// True if commits are pipelined (exactly_once without state).
+  bool pipelined() const noexcept { return outputs_ != nullptr; }
+
 private:
+  void tick_pipelined(clock::time_point now, std::chrono::milliseconds budget);
+  /// Starts committing the closed generation's offsets on the launcher.
+  void launch_commit();
+  /// Takes the launched commit's outcome: the next transaction begins, or the work aborts.
+  void complete_pipelined(std::chrono::milliseconds budget);
   void commit_offsets(const std::vector<assigned_partition*>& which, bool sync);
   /// The partition numbers all of whose assigned partitions are drained.
   std::set<std::int32_t> drained_numbers() const;
@@ -109,6 +133,12 @@ private:
   bool open_ = false;
   clock::time_point opened_at_{};
   bool closing_ = false;
+  generation_outputs* outputs_;
+  launch_fn launch_;
+  /// The generation being committed (pipelined), or 0.
+  std::uint64_t closed_ = 0;
+  std::optional<std::future<txn_status>> committing_;
+  std::vector<partition_offset> committing_offsets_;
   std::int64_t cap_;
   std::int64_t txn_records_ = 0;
   std::int64_t aborts_ = 0;

@@ -31,6 +31,8 @@ public:
     std::atomic<int> pending{1};
     bool done = false;
     bool failed = false;
+    /// The transaction generation the batch belongs to (see generations.hpp).
+    std::uint64_t generation = 0;
   };
 
   // -- source side ------------------------------------------------------------------------
@@ -47,6 +49,13 @@ public:
   /// One past the last record the task has handled (its outputs may still be in flight),
   /// or -1. In exactly_once the transaction commit delivers those outputs.
   std::int64_t handled() const noexcept { return handled_.load(); }
+
+  /// One past the last record handled by a batch of generation `g`, or -1 if none was;
+  /// valid once no batch of `g` runs (only `g` and the next generation are tracked).
+  std::int64_t handled_through(std::uint64_t g) const noexcept {
+    auto& slot = by_generation_[g & 1];
+    return slot.generation.load() == g ? slot.next.load() : -1;
+  }
 
   /// True once a delivery for this partition failed; the offset then stops advancing.
   bool failed() const noexcept { return failed_.load(); }
@@ -73,7 +82,12 @@ public:
   ticket* open(std::int64_t next_offset, std::int64_t records);
 
   /// Marks the ticket's batch as handled by the task (called before its `release`).
-  void mark_handled(const ticket* t) noexcept { handled_.store(t->next_offset); }
+  void mark_handled(const ticket* t) noexcept {
+    handled_.store(t->next_offset);
+    auto& slot = by_generation_[t->generation & 1];
+    slot.next.store(t->next_offset);
+    slot.generation.store(t->generation);
+  }
 
   /// Adds a reference for one emitted record awaiting delivery.
   static void hold(ticket* t) noexcept { t->pending.fetch_add(1); }
@@ -92,6 +106,11 @@ private:
   std::atomic<std::int64_t> handled_{-1};
   std::atomic<bool> failed_{false};
   std::atomic<bool> retired_{false};
+  struct generation_slot {
+    std::atomic<std::uint64_t> generation{0};
+    std::atomic<std::int64_t> next{-1};
+  };
+  generation_slot by_generation_[2];
 };
 
 } // namespace eddy::detail

@@ -152,8 +152,11 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
       auto state_lock = ctx->lock_state();
       if (progress->retired())
         return; // an aborted transaction undid this work; a fresh task handles it again
+      auto& generations = rt->out->batch_generations();
+      auto generation = generations.begin_batch();
       auto* ticket = progress->open(batch.records.back().offset + 1,
                                     static_cast<std::int64_t>(batch.records.size()));
+      ticket->generation = generation;
       ctx->begin(ticket, batch.records.front().partition);
       std::int64_t errors = 0;
       for (auto& r : batch.records) {
@@ -177,6 +180,7 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
         rt->counters.handler_errors.fetch_add(errors);
       progress->mark_handled(ticket);
       partition_progress::release(ticket);
+      generations.end_batch(generation);
     },
   };
 }

@@ -27,7 +27,8 @@ void poll_loop::attach(RdKafka::KafkaConsumer* consumer) {
   if (rt_.exactly_once)
     txn_ = std::make_unique<kafka_transaction_port>(*rt_.out, *consumer, rt_.shutdown_timeout);
   committer_ = std::make_unique<committer>(rt_, parts_, states_, *group_, txn_.get(),
-                                           [this](assigned_partition& p) { restart_task(p); });
+                                           [this](assigned_partition& p) { restart_task(p); },
+                                           rt_.out);
   if (rt_.stateful()) {
     restore_settings settings;
     settings.patience = std::max<std::chrono::milliseconds>(rt_.shutdown_timeout,
@@ -100,6 +101,7 @@ expected<void> poll_loop::run(caf::blocking_actor* self) {
   restorer_.reset();
   for (auto& [key, p] : parts_)
     set_paused(p, true);
+  committer_->settle(); // parked outputs of a pipelined commit hold the tasks' credit
   if (!drain_all())
     logger().warn("stop: in-flight records not finished within {} ms service={}",
                   rt_.shutdown_timeout.count(), rt_.service_name);

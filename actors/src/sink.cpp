@@ -46,6 +46,29 @@ void sink::produce(const std::string& topic, std::string_view key, std::string_v
     return;
   if (owner)
     partition_progress::hold(owner);
+  if (owner && generations_.must_park(owner->generation)) {
+    // Its transaction is not open yet: the one before it is committing.
+    generations_.park({topic, std::string{key}, std::string{value}, headers, partition, owner});
+    return;
+  }
+  send(topic, key, value, headers, owner, partition);
+}
+
+void sink::open_generation(std::uint64_t generation) {
+  std::unique_lock<std::shared_mutex> closed{gate_};
+  for (auto& r : generations_.open(generation))
+    send(r.topic, r.key, r.value, r.headers, r.owner, r.partition);
+}
+
+void sink::drop_parked() {
+  std::unique_lock<std::shared_mutex> closed{gate_};
+  for (auto& r : generations_.drop_parked())
+    partition_progress::release(r.owner);
+}
+
+void sink::send(const std::string& topic, std::string_view key, std::string_view value,
+                const std::vector<header>& headers, partition_progress::ticket* owner,
+                std::int32_t partition) {
   while (true) {
     RdKafka::Headers* kafka_headers = nullptr;
     if (!headers.empty()) {

@@ -20,11 +20,12 @@
 #include <eddy/error.hpp>
 #include <eddy/record.hpp>
 
+#include "generations.hpp"
 #include "partition_progress.hpp"
 
 namespace eddy::detail {
 
-class sink : private RdKafka::DeliveryReportCb {
+class sink final : public generation_outputs, private RdKafka::DeliveryReportCb {
 public:
   /// Takes the producer configuration (a delivery callback is added) and creates the
   /// producer; check `producer()` for null and `creation_error()` afterwards.
@@ -62,10 +63,24 @@ public:
   /// past a transaction that is being aborted.
   std::unique_lock<std::shared_mutex> close_gate() { return std::unique_lock{gate_}; }
 
+  /// The transaction generations of the batches (exactly_once pipelining).
+  generations& batch_generations() noexcept override { return generations_; }
+
+  /// Makes `generation` the one whose outputs are produced at once (its transaction has
+  /// begun) and produces its parked outputs, in order.
+  void open_generation(std::uint64_t generation) override;
+
+  /// Drops the parked outputs (their work is undone by an abort).
+  void drop_parked() override;
+
   /// Records whose delivery failed since start.
   std::int64_t failed_deliveries() const noexcept { return failed_.load(); }
 
 private:
+  /// Hands a record to librdkafka, waiting while its queue is full; `owner` already holds.
+  void send(const std::string& topic, std::string_view key, std::string_view value,
+            const std::vector<header>& headers, partition_progress::ticket* owner,
+            std::int32_t partition);
   void dr_cb(RdKafka::Message& message) override;
   /// Removes and returns the publish request behind `opaque`, or null if it is a ticket.
   std::unique_ptr<std::promise<expected<std::int64_t>>> take_publish(void* opaque);
@@ -78,6 +93,7 @@ private:
   std::atomic<bool> running_{false};
   std::atomic<std::int64_t> failed_{0};
   std::shared_mutex gate_;
+  generations generations_;
   /// Promises of records produced by `publish` and not yet reported.
   std::mutex publishes_mtx_;
   std::unordered_set<void*> publishes_;

@@ -49,7 +49,7 @@ TEST_CASE("a restore longer than max.poll.interval.ms keeps the member in its gr
   const std::int64_t journaled = 8000;
   const std::int64_t inputs = 200;
   eddy::test::create_topic(bootstrap, in, 2);
-  eddy::test::create_topic(bootstrap, journal, 2);
+  eddy::test::create_topic(bootstrap, journal, 2, {{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
   // A history the service has never seen: its store is empty, so it replays all of it.
   eddy::test::produce(bootstrap, journal, journaled, key_of, one);
   eddy::test::produce(bootstrap, in, inputs, key_of, number);

@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
   // (a) Restore: a journal of N events, replayed into empty stores.
   auto journal = eddy::test::unique_name("bench-history");
   auto idle = eddy::test::unique_name("bench-idle");
-  eddy::test::create_topic(bootstrap, journal, 4);
+  // Created as service::journal() creates journals: keeping every event.
+  eddy::test::create_topic(bootstrap, journal, 4, {{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
   eddy::test::create_topic(bootstrap, idle, 4);
   std::printf("preloading a journal of %lld events over %lld keys...\n",
               static_cast<long long>(opt.events), static_cast<long long>(opt.keys));

@@ -43,6 +43,11 @@ template <class Metadata>
 shop_service with_schema(shop_service svc) {
   for (auto& topic : Metadata::topics) {
     svc.topics.push_back(make_spec(std::string{topic.name}, topic.partitions, topic.compacted));
+    if (topic.name == Metadata::journal) {
+      // As service::journal() creates it: a journal keeps every event.
+      svc.topics.back().configs["retention.ms"] = "-1";
+      svc.topics.back().configs["retention.bytes"] = "-1";
+    }
     if (topic.consumed || topic.table == eddy::codegen::table_kind::local)
       svc.group_topics.emplace_back(topic.name);
   }

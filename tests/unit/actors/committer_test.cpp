@@ -3,6 +3,8 @@
 // commit that overran its budget or was fenced ends. Deterministic: the tests play the
 // tasks' part on partition_progress directly and pass the clock in.
 
+#include <future>
+
 #include <catch2/catch.hpp>
 
 #include "committer.hpp"
@@ -202,4 +204,86 @@ TEST_CASE_METHOD(fixture, "exactly_once: a lost assignment aborts the open trans
 
   CHECK(txn.calls == std::vector<std::string>{"begin", "abort", "begin"});
   CHECK(txn.sent.empty());
+}
+
+namespace {
+
+/// The sink's part in pipelined commits: real generations, opened generations recorded.
+class fake_outputs final : public eddy::detail::generation_outputs {
+public:
+  eddy::detail::generations& batch_generations() noexcept override { return generations; }
+  void open_generation(std::uint64_t g) override {
+    opened.push_back(g);
+    generations.open(g);
+  }
+  void drop_parked() override { generations.drop_parked(); }
+  eddy::detail::generations generations;
+  std::vector<std::uint64_t> opened;
+};
+
+/// Plays a task's batch of records [from, to) in the generation current when it begins;
+/// `finish` false leaves it running.
+std::uint64_t run_batch(eddy::detail::assigned_partition& p, eddy::detail::generations& gens,
+                        std::int64_t from, std::int64_t to, bool finish = true) {
+  auto g = gens.begin_batch();
+  p.progress->add_in_flight(to - from);
+  p.dispatched_next = to;
+  if (!finish)
+    return g;
+  auto* t = p.progress->open(to, to - from);
+  t->generation = g;
+  p.progress->mark_handled(t);
+  eddy::detail::partition_progress::release(t);
+  gens.end_batch(g);
+  return g;
+}
+
+} // namespace
+
+TEST_CASE_METHOD(fixture, "exactly_once without state: a commit waits only for the batches "
+                          "running, and what is handled meanwhile goes to the next "
+                          "transaction") {
+  env.rt.exactly_once = true;
+  fake_outputs outputs;
+  bool launched = false;
+  committer c{env.rt, parts, states, group, &txn,
+              [](eddy::detail::assigned_partition&) {}, &outputs,
+              [&](std::function<eddy::detail::txn_status()> job) {
+                launched = true; // run at once, on this thread: deterministic
+                std::promise<eddy::detail::txn_status> done;
+                done.set_value(job());
+                return done.get_future();
+              }};
+  REQUIRE(c.pipelined());
+  auto& p = eddy::test::assign(parts, "in", 0);
+  c.start();
+  c.dispatched(p, 0, 20);
+  auto first = run_batch(p, outputs.generations, 0, 10);
+  // The second batch is under way when the commit falls due.
+  auto second_gen = outputs.generations.begin_batch();
+  REQUIRE(second_gen == first);
+  auto now = std::chrono::steady_clock::now() + 1s;
+
+  c.tick(now);
+  CHECK(c.dispatch_allowed()); // the tasks go on while the commit waits
+  CHECK_FALSE(launched);       // a batch of the closed generation still runs
+  auto third = run_batch(p, outputs.generations, 20, 30); // begun after the close
+  CHECK(third == first + 1);
+  CHECK(outputs.generations.must_park(third));
+
+  auto* t = p.progress->open(20, 10);
+  t->generation = second_gen;
+  p.progress->mark_handled(t);
+  eddy::detail::partition_progress::release(t);
+  outputs.generations.end_batch(second_gen);
+  p.dispatched_next = 30;
+  c.tick(now + 1ms);
+
+  REQUIRE(launched);
+  CHECK(txn.calls == std::vector<std::string>{"begin", "offsets", "commit", "begin"});
+  CHECK(txn.sent.at({"in", 0}) == 20); // the closed generation's records, not the third batch
+  CHECK(p.committed == 20);
+  CHECK(p.transaction_start == 20);
+  CHECK(outputs.opened == std::vector<std::uint64_t>{third});
+  CHECK_FALSE(outputs.generations.must_park(third));
 }
