@@ -24,7 +24,7 @@ public:
 
   const std::string& service_name() const noexcept override { return rt_->service_name; }
 
-  state_store& state() override {
+  state_view state() override {
     if (!state_)
       throw std::logic_error{"service '" + rt_->service_name + "' declares no journal"};
     return state_->store;
@@ -32,7 +32,7 @@ public:
 
   void emit_event(std::string_view key, std::string_view value,
                   const std::vector<header>& headers) override {
-    auto& store = state(); // throws without a journal
+    auto store = state(); // throws without a journal
     record event;
     event.topic = rt_->journal->topic;
     event.partition = partition_;

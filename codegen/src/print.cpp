@@ -116,7 +116,7 @@ void print_includes(Printer& p, const file_model& model) {
           "#include <eddy/context.hpp>\n"
           "#include <eddy/record.hpp>\n"
           "#include <eddy/service.hpp>\n"
-          "#include <eddy/state_store.hpp>\n\n");
+          "#include <eddy/state_view.hpp>\n\n");
   std::set<std::string> files{model.file->name()};
   for (auto& svc : model.services) {
     for (auto* events : {&svc.consumes, &svc.emits})
@@ -384,7 +384,7 @@ void print_dispatcher(Printer& p, const service_model& svc) {
             "  /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event"
             " or the\n"
             "  /// stored state does not parse.\n"
-            "  void apply(const ::eddy::record& event, ::eddy::state_store& store) const;\n");
+            "  void apply(const ::eddy::record& event, ::eddy::state_view store) const;\n");
   p.Print(vars,
           "\n  /// How many records were skipped because the service does not consume their"
           " type.\n"
@@ -481,7 +481,7 @@ void print_test_kit(Printer& p, const service_model& svc) {
   if (svc.state != nullptr)
     p.Print(vars, "  ::eddy::codegen::capture_context out_{\n"
                   "    \"$service$\", $journal$,\n"
-                  "    [this](const ::eddy::record& event, ::eddy::state_store& store) {\n"
+                  "    [this](const ::eddy::record& event, ::eddy::state_view store) {\n"
                   "      dispatcher_.apply(event, store);\n"
                   "    }};\n");
   else
@@ -551,7 +551,7 @@ void print_dispatcher_impl(Printer& p, const service_model& svc) {
   if (svc.state == nullptr)
     return;
   p.Print(vars, "\nvoid $dispatcher$::apply(const ::eddy::record& event,"
-                " ::eddy::state_store& store) const {\n"
+                " ::eddy::state_view store) const {\n"
                 "  const auto& type = ::eddy::codegen::type_of(event);\n");
   for (auto& event : svc.emits)
     if (event.own)
@@ -582,7 +582,7 @@ void print_bind_impl(Printer& p, const service_model& svc) {
   if (svc.state != nullptr)
     p.Print(vars, "  svc.journal($journal$, $journal_partitions$,\n"
                   "              [dispatcher](const ::eddy::record& event,"
-                  " ::eddy::state_store& store) {\n"
+                  " ::eddy::state_view store) {\n"
                   "                dispatcher->apply(event, store);\n"
                   "              });\n");
   for (auto& table : svc.tables)

@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
     if (partitions < 1 || delay.count() < 0)
       throw std::invalid_argument{"app.partitions must be >= 1 and app.handler.delay.us >= 0"};
     svc.topic(input, partitions);
-    svc.journal(journal, partitions, [](const eddy::record& event, eddy::state_store& state) {
+    svc.journal(journal, partitions, [](const eddy::record& event, eddy::state_view state) {
       state.put(event.key, event.value);
     });
     svc.consume(input, [delay](const eddy::record& r, eddy::context& ctx) {

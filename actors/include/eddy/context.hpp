@@ -1,7 +1,8 @@
 #pragma once
 
 /// @file
-/// What a handler may do besides reading its record: emit records to Kafka.
+/// What a handler may do besides reading its record: emit records to Kafka, read and write
+/// the state of its partition, look rows up in tables.
 
 #include <optional>
 #include <stdexcept>
@@ -10,7 +11,7 @@
 #include <vector>
 
 #include <eddy/record.hpp>
-#include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 namespace eddy {
 
@@ -33,8 +34,9 @@ public:
   virtual const std::string& service_name() const noexcept = 0;
 
   /// The state of the partition being handled: the fold of the service's journal (see
-  /// `service::journal`). Throws std::logic_error if the service has no journal.
-  virtual state_store& state() { throw std::logic_error{"this service declares no journal"}; }
+  /// `service::journal`), as a view of its rows; valid during the handler call only.
+  /// Throws std::logic_error if the service has no journal.
+  virtual state_view state() { throw std::logic_error{"this service declares no journal"}; }
 
   /// Emits an event to the service's journal, to the partition of the record being
   /// handled, and applies it to `state()` at once, so the next record sees it. The state

@@ -25,6 +25,7 @@
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
 #include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 namespace eddy::codegen {
 
@@ -191,12 +192,11 @@ void emit_event(context& ctx, const std::string& key, const Message& event) {
 
 // -- state and tables ---------------------------------------------------------------------
 
-/// The `State` of `key` in `store`: its row parsed, or a default `State` if the key has no
+/// The `State` in `row`, the row of `key`: parsed, or a default `State` if there is no
 /// row. Throws `decode_error` if the row does not parse.
 template <class State>
-State load_state(const state_store& store, const std::string& key) {
+State parse_state(const std::optional<std::string>& row, const std::string& key) {
   State state;
-  auto row = store.get(key);
   if (row && !state.ParseFromString(*row))
     throw decode_error{"cannot parse the state row of key '" + key + "' ("
                        + std::to_string(row->size()) + " bytes) as "
@@ -204,16 +204,29 @@ State load_state(const state_store& store, const std::string& key) {
   return state;
 }
 
+/// The `State` of `key` in `store`: its row parsed, or a default `State` if the key has no
+/// row. Throws `decode_error` if the row does not parse.
+template <class State>
+State load_state(state_view store, const std::string& key) {
+  return parse_state<State>(store.get(key), key);
+}
+
+/// The `State` of `key` in a store read directly, as a test kit or a tool does.
+template <class State>
+State load_state(const state_store& store, const std::string& key) {
+  return parse_state<State>(store.get(key), key);
+}
+
 /// Stages `state` as the row of `key` in `store`.
 template <class State>
-void save_state(state_store& store, const std::string& key, const State& state) {
+void save_state(state_view store, const std::string& key, const State& state) {
   store.put(key, serialize(state, "the state row of key '" + key + "'"));
 }
 
 /// Folds journal event `event` (of type `Event`) into the `State` of its key in `store`:
 /// loads the state, calls `handlers.apply(state, decoded event)` and stores it back.
 template <class State, class Event, class Handlers>
-void fold(Handlers& handlers, const record& event, state_store& store) {
+void fold(Handlers& handlers, const record& event, state_view store) {
   auto state = load_state<State>(store, event.key);
   handlers.apply(state, decode<Event>(event));
   save_state(store, event.key, state);
@@ -280,8 +293,8 @@ public:
     return service_name_;
   }
 
-  /// The in-memory state store; throws std::logic_error without a journal.
-  state_store& state() override {
+  /// A view of the in-memory state store; throws std::logic_error without a journal.
+  state_view state() override {
     if (!store_)
       throw std::logic_error{"service " + service_name_ + " declares no journal"};
     return *store_;
@@ -291,7 +304,7 @@ public:
   /// state store at once; throws std::logic_error without a journal.
   void emit_event(std::string_view key, std::string_view value,
                   const std::vector<header>& headers) override {
-    auto& states = state();
+    auto states = state();
     emit(journal_, key, value, headers);
     apply_(records_.back(), states);
   }

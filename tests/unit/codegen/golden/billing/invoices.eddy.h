@@ -20,7 +20,7 @@
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
-#include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 #include "billing/invoices.pb.h"
 #include "shop/orders.pb.h"

@@ -20,7 +20,7 @@
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
-#include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 #include "shop/orders.pb.h"
 
@@ -173,7 +173,7 @@ public:
   /// `store` through `OrdersHandlers::apply()`: the service's journal applier. Events of
   /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event or the
   /// stored state does not parse.
-  void apply(const ::eddy::record& event, ::eddy::state_store& store) const;
+  void apply(const ::eddy::record& event, ::eddy::state_view store) const;
 
   /// How many records were skipped because the service does not consume their type.
   std::int64_t skipped() const noexcept {
@@ -257,7 +257,7 @@ private:
   OrdersDispatcher dispatcher_;
   ::eddy::codegen::capture_context out_{
     "shop.Orders", "order-events",
-    [this](const ::eddy::record& event, ::eddy::state_store& store) {
+    [this](const ::eddy::record& event, ::eddy::state_view store) {
       dispatcher_.apply(event, store);
     }};
   std::vector<::eddy::codegen::dead_letter> dead_letters_;
