@@ -38,9 +38,11 @@ public:
   /// Throws std::logic_error if the service has no journal.
   virtual state_view state() { throw std::logic_error{"this service declares no journal"}; }
 
-  /// Emits an event to the service's journal, to the partition of the record being
-  /// handled, and applies it to `state()` at once, so the next record sees it. The state
-  /// becomes durable only through the journal. Throws std::logic_error without a journal.
+  /// Applies an event to `state()` with the service's journal applier, so the next record
+  /// sees it, then emits it to the service's journal, to the partition of the record being
+  /// handled. An event whose applier throws is not emitted; the exception propagates. The
+  /// state becomes durable only through the journal. Throws std::logic_error without a
+  /// journal.
   virtual void emit_event(std::string_view key, std::string_view value,
                           const std::vector<header>& headers = {}) {
     (void) key, (void) value, (void) headers;

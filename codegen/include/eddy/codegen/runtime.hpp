@@ -300,13 +300,19 @@ public:
     return *store_;
   }
 
-  /// Keeps the event as a record of the journal, like `emit()`, and applies it to the
-  /// state store at once; throws std::logic_error without a journal.
+  /// Applies the event to the state store and then keeps it as a record of the journal,
+  /// like `emit()`, as the runtime does: an event whose applier throws is not kept, and
+  /// the exception propagates. Throws std::logic_error without a journal.
   void emit_event(std::string_view key, std::string_view value,
                   const std::vector<header>& headers) override {
     auto states = state();
-    emit(journal_, key, value, headers);
-    apply_(records_.back(), states);
+    record event;
+    event.topic = journal_;
+    event.key = std::string{key};
+    event.value = std::string{value};
+    event.headers = headers;
+    apply_(event, states);
+    records_.push_back(std::move(event));
   }
 
   /// The row seeded for `key` in the table of `topic`, or nullopt.
