@@ -362,7 +362,8 @@ void print_dispatcher(Printer& p, const service_model& svc) {
   vars["policy_doc"] = svc.dead_letter
                          ? "thrown out as\n"
                            "/// `::eddy::codegen::unhandled_type_error` (dead letters)"
-                         : "skipped and counted";
+                         : "skipped and reported\n"
+                           "/// to `::eddy::context::skipped` (the runtime counts and logs them)";
   vars["apply_doc"] = svc.state != nullptr ? "; `apply()`\n/// folds its journal into state" : "";
   p.Print(vars,
           "\n/// Decodes the records of service `$service$` by their `eddy.type` header\n"
@@ -387,7 +388,8 @@ void print_dispatcher(Printer& p, const service_model& svc) {
             "  void apply(const ::eddy::record& event, ::eddy::state_view store) const;\n");
   p.Print(vars,
           "\n  /// How many records were skipped because the service does not consume their"
-          " type.\n"
+          " type\n"
+          "  /// (or they have no `eddy.type` header).\n"
           "  std::int64_t skipped() const noexcept {\n"
           "    return skipped_.load();\n"
           "  }\n"
@@ -460,9 +462,16 @@ void print_test_kit(Printer& p, const service_model& svc) {
           "  return dead_letters_;\n"
           "}\n\n"
           "/// How many records were skipped because the service does not consume their"
-          " type.\n"
+          " type\n"
+          "/// (or they have no `eddy.type` header), as the runtime counts them in\n"
+          "/// `::eddy::service_stats::records_skipped`.\n"
           "std::int64_t skipped() const noexcept {\n"
-          "  return dispatcher_.skipped();\n"
+          "  return static_cast<std::int64_t>(out_.skipped_records().size());\n"
+          "}\n\n"
+          "/// The records skipped so far, with the reasons given.\n"
+          "const std::vector<::eddy::codegen::skipped_record>& skipped_records() const"
+          " noexcept {\n"
+          "  return out_.skipped_records();\n"
           "}\n\n");
   if (svc.state != nullptr)
     p.Print(vars, "/// A copy of the state of `key` (a default one if it has none).\n"
@@ -546,7 +555,14 @@ void print_dispatcher_impl(Printer& p, const service_model& svc) {
             "    + ::eddy::codegen::describe(input) + \"); its policy (eddy.unhandled) is"
             " DEAD_LETTER\"};\n");
   else
-    p.Print("  ++skipped_;\n");
+    p.Print(vars,
+            "  ++skipped_;\n"
+            "  if (type.empty())\n"
+            "    out.skipped(input, \"no eddy.type header; the policy (eddy.unhandled) of\"\n"
+            "                       \" service $service$ is SKIP\");\n"
+            "  else\n"
+            "    out.skipped(input, \"service $service$ does not consume type '\" + type\n"
+            "                         + \"'; its policy (eddy.unhandled) is SKIP\");\n");
   p.Print("}\n");
   if (svc.state == nullptr)
     return;

@@ -2,7 +2,7 @@
 
 /// @file
 /// What a handler may do besides reading its record: emit records to Kafka, read and write
-/// the state of its partition, look rows up in tables.
+/// the state of its partition, look rows up in tables, and report a record it skips.
 
 #include <optional>
 #include <stdexcept>
@@ -56,6 +56,14 @@ public:
   virtual std::optional<std::string> lookup(const std::string& topic, const std::string& key) {
     (void) key;
     throw std::logic_error{"no table declared for topic '" + topic + "'"};
+  }
+
+  /// Reports that the handler skipped `input` without handling it, e.g. because the
+  /// service does not consume its type or it has no `eddy.type` header; `reason` says
+  /// which. The runtime counts it (`service_stats::records_skipped`) and logs it,
+  /// rate-limited, so no record is dropped in silence. The default does nothing.
+  virtual void skipped(const record& input, std::string_view reason) {
+    (void) input, (void) reason;
   }
 
   /// Sends a record to the re-keying step `name` (see `service::repartition`) under a new

@@ -66,6 +66,11 @@ struct service_stats {
   std::int64_t records_emitted = 0;
   /// Handler calls that threw (their records went to the dead-letter topic).
   std::int64_t handler_errors = 0;
+  /// Records a handler skipped and reported with `context::skipped`, e.g. of a type the
+  /// service does not consume or without an `eddy.type` header (the generated dispatcher
+  /// under `(eddy.unhandled) = SKIP`). Each is also logged, rate-limited. Included in
+  /// `records_handled`.
+  std::int64_t records_skipped = 0;
   /// Offset commits made.
   std::int64_t commits = 0;
   /// Partitions currently assigned to this instance.

@@ -193,6 +193,28 @@ TEST_CASE("under the SKIP policy an unhandled type is skipped and counted") {
   CHECK(kit.emitted_records().empty());
 }
 
+TEST_CASE("under the SKIP policy an unknown type and a missing type header are reported") {
+  invoicing_handlers handlers;
+  billing::v1::InvoicingTestKit kit{handlers};
+  eddy::record unknown;
+  unknown.topic = "orders";
+  unknown.headers = {{"eddy.type", "shop.NoSuchEvent"}};
+  kit.send(unknown);
+  eddy::record untyped;
+  untyped.topic = "orders";
+  kit.send(untyped);
+  REQUIRE(kit.skipped() == 2);
+  auto& skipped = kit.skipped_records();
+  CHECK(skipped[0].input.offset == 0);
+  CHECK_THAT(skipped[0].reason,
+             Catch::Contains("does not consume type 'shop.NoSuchEvent'")
+               && Catch::Contains("billing.v1.Invoicing"));
+  CHECK(skipped[1].input.offset == 1);
+  CHECK_THAT(skipped[1].reason, Catch::Contains("no eddy.type header"));
+  CHECK(kit.dead_letters().empty());
+  CHECK(kit.emitted_records().empty());
+}
+
 TEST_CASE("integer keys become decimal text and imported events are consumed") {
   invoicing_handlers handlers;
   billing::v1::InvoicingTestKit kit{handlers};

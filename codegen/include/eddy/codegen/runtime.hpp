@@ -249,6 +249,14 @@ std::optional<Row> lookup(context& ctx, const std::string& topic, const std::str
 
 // -- testing ------------------------------------------------------------------------------
 
+/// A record a handler skipped (see `context::skipped`), with the reason it gave.
+struct skipped_record {
+  /// The record that was skipped.
+  record input;
+  /// Why, e.g. that the service does not consume its type.
+  std::string reason;
+};
+
 /// A record a generated test kit sent to the dead-letter topic, with the error's message.
 struct dead_letter {
   /// The record the handler failed on.
@@ -260,8 +268,9 @@ struct dead_letter {
 /// A context that keeps what handlers emit instead of producing it; the heart of the
 /// generated test kits. With a journal it also keeps the service's state, in an in-memory
 /// store folded by the service's journal applier as the runtime would, and it serves table
-/// lookups from rows seeded with `put_row()`. Not thread-safe: a test kit drives its
-/// handlers on one thread.
+/// lookups from rows seeded with `put_row()`. Records that handlers report as skipped are
+/// kept too, as the runtime counts them. Not thread-safe: a test kit drives its handlers on
+/// one thread.
 class capture_context : public context {
 public:
   /// Creates a context for a service named `service_name` without a journal.
@@ -315,6 +324,11 @@ public:
     records_.push_back(std::move(event));
   }
 
+  /// Keeps `input` and `reason`, as the runtime counts and logs a skipped record.
+  void skipped(const record& input, std::string_view reason) override {
+    skipped_.push_back({input, std::string{reason}});
+  }
+
   /// The row seeded for `key` in the table of `topic`, or nullopt.
   std::optional<std::string> lookup(const std::string& topic, const std::string& key) override {
     auto row = tables_.find({topic, key});
@@ -344,7 +358,12 @@ public:
     return records_;
   }
 
-  /// Forgets everything emitted so far.
+  /// The records reported as skipped so far, in order, with their reasons.
+  const std::vector<skipped_record>& skipped_records() const noexcept {
+    return skipped_;
+  }
+
+  /// Forgets everything emitted so far; keeps the skipped records (a counter).
   void clear() noexcept {
     records_.clear();
   }
@@ -368,6 +387,7 @@ private:
   std::optional<state_store> store_;
   std::map<std::pair<std::string, std::string>, std::string> tables_;
   std::vector<record> records_;
+  std::vector<skipped_record> skipped_;
 };
 
 } // namespace eddy::codegen

@@ -47,6 +47,12 @@ void CreditDispatcher::dispatch(const ::eddy::record& input, ::eddy::context& ou
     return;
   }
   ++skipped_;
+  if (type.empty())
+    out.skipped(input, "no eddy.type header; the policy (eddy.unhandled) of"
+                       " service shop.Credit is SKIP");
+  else
+    out.skipped(input, "service shop.Credit does not consume type '" + type
+                         + "'; its policy (eddy.unhandled) is SKIP");
 }
 
 void CreditDispatcher::apply(const ::eddy::record& event, ::eddy::state_view store) const {

@@ -175,7 +175,8 @@ public:
   /// stored state does not parse.
   void apply(const ::eddy::record& event, ::eddy::state_view store) const;
 
-  /// How many records were skipped because the service does not consume their type.
+  /// How many records were skipped because the service does not consume their type
+  /// (or they have no `eddy.type` header).
   std::int64_t skipped() const noexcept {
     return skipped_.load();
   }
@@ -236,9 +237,16 @@ public:
     return dead_letters_;
   }
 
-  /// How many records were skipped because the service does not consume their type.
+  /// How many records were skipped because the service does not consume their type
+  /// (or they have no `eddy.type` header), as the runtime counts them in
+  /// `::eddy::service_stats::records_skipped`.
   std::int64_t skipped() const noexcept {
-    return dispatcher_.skipped();
+    return static_cast<std::int64_t>(out_.skipped_records().size());
+  }
+
+  /// The records skipped so far, with the reasons given.
+  const std::vector<::eddy::codegen::skipped_record>& skipped_records() const noexcept {
+    return out_.skipped_records();
   }
 
   /// A copy of the state of `key` (a default one if it has none).
