@@ -10,6 +10,12 @@ namespace eddy::detail {
 
 namespace {
 
+/// Skipped records logged one by one before the log is thinned out.
+constexpr std::int64_t skip_log_first = 10;
+
+/// After the first ones, every how many skipped records one is logged.
+constexpr std::int64_t skip_log_every = 1000;
+
 /// The context a handler sees: emits go to the sink, held by the current batch's ticket.
 class task_context final : public context {
 public:
@@ -24,7 +30,7 @@ public:
 
   const std::string& service_name() const noexcept override { return rt_->service_name; }
 
-  state_store& state() override {
+  state_view state() override {
     if (!state_)
       throw std::logic_error{"service '" + rt_->service_name + "' declares no journal"};
     return state_->store;
@@ -32,7 +38,7 @@ public:
 
   void emit_event(std::string_view key, std::string_view value,
                   const std::vector<header>& headers) override {
-    auto& store = state(); // throws without a journal
+    auto store = state(); // throws without a journal
     record event;
     event.topic = rt_->journal->topic;
     event.partition = partition_;
@@ -58,6 +64,15 @@ public:
     }
     throw std::logic_error{"service '" + rt_->service_name + "' declares no table for topic '"
                            + topic + "'"};
+  }
+
+  void skipped(const record& input, std::string_view reason) override {
+    auto n = rt_->counters.records_skipped.fetch_add(1) + 1;
+    // The first few of a burst say what is wrong; after that, one line in a thousand.
+    if (n <= skip_log_first || n % skip_log_every == 0)
+      logger().warn("record skipped service={} topic={} partition={} offset={} reason=\"{}\" "
+                    "skipped_total={}",
+                    rt_->service_name, input.topic, input.partition, input.offset, reason, n);
   }
 
   void repartition(const std::string& name, std::string_view key, std::string_view value,

@@ -56,6 +56,7 @@ struct runtime_counters {
   std::atomic<std::int64_t> records_handled{0};
   std::atomic<std::int64_t> records_emitted{0};
   std::atomic<std::int64_t> handler_errors{0};
+  std::atomic<std::int64_t> records_skipped{0};
   std::atomic<std::int64_t> commits{0};
   std::atomic<std::int64_t> assigned_partitions{0};
   std::atomic<std::int64_t> paused_partitions{0};

@@ -290,6 +290,7 @@ service_stats service::stats() const noexcept {
   result.records_handled = c.records_handled.load();
   result.records_emitted = c.records_emitted.load();
   result.handler_errors = c.handler_errors.load();
+  result.records_skipped = c.records_skipped.load();
   result.commits = c.commits.load();
   result.assigned_partitions = c.assigned_partitions.load();
   result.paused_partitions = c.paused_partitions.load();

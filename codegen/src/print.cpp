@@ -116,7 +116,7 @@ void print_includes(Printer& p, const file_model& model) {
           "#include <eddy/context.hpp>\n"
           "#include <eddy/record.hpp>\n"
           "#include <eddy/service.hpp>\n"
-          "#include <eddy/state_store.hpp>\n\n");
+          "#include <eddy/state_view.hpp>\n\n");
   std::set<std::string> files{model.file->name()};
   for (auto& svc : model.services) {
     for (auto* events : {&svc.consumes, &svc.emits})
@@ -362,7 +362,8 @@ void print_dispatcher(Printer& p, const service_model& svc) {
   vars["policy_doc"] = svc.dead_letter
                          ? "thrown out as\n"
                            "/// `::eddy::codegen::unhandled_type_error` (dead letters)"
-                         : "skipped and counted";
+                         : "skipped and reported\n"
+                           "/// to `::eddy::context::skipped` (the runtime counts and logs them)";
   vars["apply_doc"] = svc.state != nullptr ? "; `apply()`\n/// folds its journal into state" : "";
   p.Print(vars,
           "\n/// Decodes the records of service `$service$` by their `eddy.type` header\n"
@@ -384,10 +385,11 @@ void print_dispatcher(Printer& p, const service_model& svc) {
             "  /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event"
             " or the\n"
             "  /// stored state does not parse.\n"
-            "  void apply(const ::eddy::record& event, ::eddy::state_store& store) const;\n");
+            "  void apply(const ::eddy::record& event, ::eddy::state_view store) const;\n");
   p.Print(vars,
           "\n  /// How many records were skipped because the service does not consume their"
-          " type.\n"
+          " type\n"
+          "  /// (or they have no `eddy.type` header).\n"
           "  std::int64_t skipped() const noexcept {\n"
           "    return skipped_.load();\n"
           "  }\n"
@@ -460,9 +462,16 @@ void print_test_kit(Printer& p, const service_model& svc) {
           "  return dead_letters_;\n"
           "}\n\n"
           "/// How many records were skipped because the service does not consume their"
-          " type.\n"
+          " type\n"
+          "/// (or they have no `eddy.type` header), as the runtime counts them in\n"
+          "/// `::eddy::service_stats::records_skipped`.\n"
           "std::int64_t skipped() const noexcept {\n"
-          "  return dispatcher_.skipped();\n"
+          "  return static_cast<std::int64_t>(out_.skipped_records().size());\n"
+          "}\n\n"
+          "/// The records skipped so far, with the reasons given.\n"
+          "const std::vector<::eddy::codegen::skipped_record>& skipped_records() const"
+          " noexcept {\n"
+          "  return out_.skipped_records();\n"
           "}\n\n");
   if (svc.state != nullptr)
     p.Print(vars, "/// A copy of the state of `key` (a default one if it has none).\n"
@@ -481,7 +490,7 @@ void print_test_kit(Printer& p, const service_model& svc) {
   if (svc.state != nullptr)
     p.Print(vars, "  ::eddy::codegen::capture_context out_{\n"
                   "    \"$service$\", $journal$,\n"
-                  "    [this](const ::eddy::record& event, ::eddy::state_store& store) {\n"
+                  "    [this](const ::eddy::record& event, ::eddy::state_view store) {\n"
                   "      dispatcher_.apply(event, store);\n"
                   "    }};\n");
   else
@@ -546,12 +555,19 @@ void print_dispatcher_impl(Printer& p, const service_model& svc) {
             "    + ::eddy::codegen::describe(input) + \"); its policy (eddy.unhandled) is"
             " DEAD_LETTER\"};\n");
   else
-    p.Print("  ++skipped_;\n");
+    p.Print(vars,
+            "  ++skipped_;\n"
+            "  if (type.empty())\n"
+            "    out.skipped(input, \"no eddy.type header; the policy (eddy.unhandled) of\"\n"
+            "                       \" service $service$ is SKIP\");\n"
+            "  else\n"
+            "    out.skipped(input, \"service $service$ does not consume type '\" + type\n"
+            "                         + \"'; its policy (eddy.unhandled) is SKIP\");\n");
   p.Print("}\n");
   if (svc.state == nullptr)
     return;
   p.Print(vars, "\nvoid $dispatcher$::apply(const ::eddy::record& event,"
-                " ::eddy::state_store& store) const {\n"
+                " ::eddy::state_view store) const {\n"
                 "  const auto& type = ::eddy::codegen::type_of(event);\n");
   for (auto& event : svc.emits)
     if (event.own)
@@ -582,7 +598,7 @@ void print_bind_impl(Printer& p, const service_model& svc) {
   if (svc.state != nullptr)
     p.Print(vars, "  svc.journal($journal$, $journal_partitions$,\n"
                   "              [dispatcher](const ::eddy::record& event,"
-                  " ::eddy::state_store& store) {\n"
+                  " ::eddy::state_view store) {\n"
                   "                dispatcher->apply(event, store);\n"
                   "              });\n");
   for (auto& table : svc.tables)

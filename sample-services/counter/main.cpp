@@ -22,7 +22,7 @@
 namespace {
 
 /// The count `state` holds for `key`, 0 if none.
-std::int64_t count_of(const eddy::state_store& state, const std::string& key) {
+std::int64_t count_of(eddy::state_view state, const std::string& key) {
   auto count = state.get(key);
   return count ? std::stoll(*count) : 0;
 }
@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
     if (partitions < 1 || delay.count() < 0)
       throw std::invalid_argument{"app.partitions must be >= 1 and app.handler.delay.us >= 0"};
     svc.topic(input, partitions).topic(output, partitions);
-    svc.journal(journal, partitions, [](const eddy::record& event, eddy::state_store& state) {
+    svc.journal(journal, partitions, [](const eddy::record& event, eddy::state_view state) {
       state.put(event.key, std::to_string(count_of(state, event.key) + std::stoll(event.value)));
     });
     svc.consume(input, [delay, output](const eddy::record& r, eddy::context& ctx) {

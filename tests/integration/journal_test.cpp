@@ -28,7 +28,7 @@ std::unique_ptr<eddy::service> counter(const std::string& in, const std::string&
   auto svc = std::make_unique<eddy::service>("counter-it", cfg);
   svc->journal(
     journal, 4,
-    [](const eddy::record& event, eddy::state_store& state) { state.put(event.key, event.value); },
+    [](const eddy::record& event, eddy::state_view state) { state.put(event.key, event.value); },
     eddy::journal_options{snapshots});
   svc->consume(in, [](const eddy::record& r, eddy::context& ctx) {
     auto current = ctx.state().get(r.key);

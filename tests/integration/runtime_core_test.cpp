@@ -32,7 +32,7 @@ std::string number(std::int64_t i) {
 }
 
 /// Adds the event's value to its key's row: doubled or lost events show in the sums.
-void add(const eddy::record& event, eddy::state_store& state) {
+void add(const eddy::record& event, eddy::state_view state) {
   auto sum = state.get(event.key);
   state.put(event.key, std::to_string((sum ? std::stoll(*sum) : 0) + std::stoll(event.value)));
 }
@@ -61,7 +61,7 @@ TEST_CASE("a restore longer than max.poll.interval.ms keeps the member in its gr
   eddy::service svc{"slow-restore", cfg};
   std::atomic<bool> restoring{true};
   svc.topic(out, 2);
-  svc.journal(journal, 2, [&](const eddy::record& event, eddy::state_store& state) {
+  svc.journal(journal, 2, [&](const eddy::record& event, eddy::state_view state) {
     if (restoring.load())
       std::this_thread::sleep_for(1ms); // ~8 s of restore: longer than max.poll.interval.ms
     add(event, state);

@@ -204,7 +204,7 @@ TEST_CASE("a rebalance moves partitions with their state to another instance") {
   auto make = [&](const std::string& state_dir) {
     auto svc = std::make_unique<eddy::service>("move-it",
                                                base_config(group, state_dir, "exactly_once"));
-    svc->journal(journal, 4, [](const eddy::record& event, eddy::state_store& state) {
+    svc->journal(journal, 4, [](const eddy::record& event, eddy::state_view state) {
       state.put(event.key, event.value);
     });
     svc->consume(in, [](const eddy::record& r, eddy::context& ctx) {

@@ -91,7 +91,7 @@ std::unique_ptr<eddy::service> counter(const std::string& bootstrap, const std::
     .set("eddy.state.dir", state_dir).set("eddy.processing.guarantee", guarantee)
     .set("eddy.commit.interval.ms", interval);
   auto svc = std::make_unique<eddy::service>("bench-state", cfg);
-  svc->journal(journal, 4, [](const eddy::record& event, eddy::state_store& state) {
+  svc->journal(journal, 4, [](const eddy::record& event, eddy::state_view state) {
     state.put(event.key, event.value);
   });
   svc->consume(in, [started, start](const eddy::record& r, eddy::context& ctx) {

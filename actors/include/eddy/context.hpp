@@ -1,7 +1,8 @@
 #pragma once
 
 /// @file
-/// What a handler may do besides reading its record: emit records to Kafka.
+/// What a handler may do besides reading its record: emit records to Kafka, read and write
+/// the state of its partition, look rows up in tables, and report a record it skips.
 
 #include <optional>
 #include <stdexcept>
@@ -10,7 +11,7 @@
 #include <vector>
 
 #include <eddy/record.hpp>
-#include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 namespace eddy {
 
@@ -33,12 +34,15 @@ public:
   virtual const std::string& service_name() const noexcept = 0;
 
   /// The state of the partition being handled: the fold of the service's journal (see
-  /// `service::journal`). Throws std::logic_error if the service has no journal.
-  virtual state_store& state() { throw std::logic_error{"this service declares no journal"}; }
+  /// `service::journal`), as a view of its rows; valid during the handler call only.
+  /// Throws std::logic_error if the service has no journal.
+  virtual state_view state() { throw std::logic_error{"this service declares no journal"}; }
 
-  /// Emits an event to the service's journal, to the partition of the record being
-  /// handled, and applies it to `state()` at once, so the next record sees it. The state
-  /// becomes durable only through the journal. Throws std::logic_error without a journal.
+  /// Applies an event to `state()` with the service's journal applier, so the next record
+  /// sees it, then emits it to the service's journal, to the partition of the record being
+  /// handled. An event whose applier throws is not emitted; the exception propagates. The
+  /// state becomes durable only through the journal. Throws std::logic_error without a
+  /// journal.
   virtual void emit_event(std::string_view key, std::string_view value,
                           const std::vector<header>& headers = {}) {
     (void) key, (void) value, (void) headers;
@@ -52,6 +56,14 @@ public:
   virtual std::optional<std::string> lookup(const std::string& topic, const std::string& key) {
     (void) key;
     throw std::logic_error{"no table declared for topic '" + topic + "'"};
+  }
+
+  /// Reports that the handler skipped `input` without handling it, e.g. because the
+  /// service does not consume its type or it has no `eddy.type` header; `reason` says
+  /// which. The runtime counts it (`service_stats::records_skipped`) and logs it,
+  /// rate-limited, so no record is dropped in silence. The default does nothing.
+  virtual void skipped(const record& input, std::string_view reason) {
+    (void) input, (void) reason;
   }
 
   /// Sends a record to the re-keying step `name` (see `service::repartition`) under a new

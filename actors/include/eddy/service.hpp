@@ -19,7 +19,7 @@
 #include <eddy/context.hpp>
 #include <eddy/error.hpp>
 #include <eddy/record.hpp>
-#include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 namespace eddy {
 
@@ -27,10 +27,12 @@ namespace eddy {
 /// dead-letter topic (with headers naming the source and the error); the service goes on.
 using handler = std::function<void(const record&, context&)>;
 
-/// Folds one event of the service's journal into the state of its partition. Called for
-/// every event the service emits with `context::emit_event` and, on start or assignment,
-/// for every journal event past the store's checkpoint (the restore).
-using journal_applier = std::function<void(const record&, state_store&)>;
+/// Folds one event of the service's journal into the state of its partition, through a
+/// view of its rows. Called for every event the service emits with `context::emit_event`
+/// (before the event is produced: an event whose applier throws never reaches the journal)
+/// and, on start or assignment, for every journal event past the store's checkpoint (the
+/// restore). The view is valid during the call only.
+using journal_applier = std::function<void(const record&, state_view)>;
 
 /// Called after a table record was applied: the record (an empty value is a deletion).
 /// Runs on the thread that applied it, while that table partition is locked: it must be
@@ -72,6 +74,11 @@ struct service_stats {
   std::int64_t records_emitted = 0;
   /// Handler calls that threw (their records went to the dead-letter topic).
   std::int64_t handler_errors = 0;
+  /// Records a handler skipped and reported with `context::skipped`, e.g. of a type the
+  /// service does not consume or without an `eddy.type` header (the generated dispatcher
+  /// under `(eddy.unhandled) = SKIP`). Each is also logged, rate-limited. Included in
+  /// `records_handled`.
+  std::int64_t records_skipped = 0;
   /// Offset commits made.
   std::int64_t commits = 0;
   /// Partitions currently assigned to this instance.

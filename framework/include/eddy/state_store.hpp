@@ -21,6 +21,10 @@ namespace eddy {
 /// in memory and become durable together with the checkpoints on `commit()`, so a crash
 /// leaves rows and checkpoints consistent with each other. Not thread-safe: one partition
 /// task owns one store.
+///
+/// The runtime owns the stores and alone decides when they commit; handlers and journal
+/// appliers reach a store's rows only through a `state_view`, never its commit, rollback
+/// or checkpoints. Tools and tests that own a store use it directly.
 class state_store {
 public:
   // -- constructors, destructors, and assignment operators --------------------------------

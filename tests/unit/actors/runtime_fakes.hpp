@@ -81,7 +81,7 @@ struct test_runtime {
     detail::journal_spec spec;
     spec.topic = "journal";
     spec.partitions = partitions;
-    spec.apply = [](const record& event, state_store& store) {
+    spec.apply = [](const record& event, state_view store) {
       auto sum = store.get(event.key);
       store.put(event.key, std::to_string((sum ? std::stoll(*sum) : 0) + std::stoll(event.value)));
     };

@@ -1,7 +1,8 @@
 // The generated dispatcher wired into the real runtime by `bind()`, on librdkafka's
 // in-process mock cluster (no broker): typed handlers, typed emits with their type header,
 // own events folded into the journal's state stores, bad records sent to the dead-letter
-// topic, and a service that re-keys through a topic it emits and consumes and reads tables.
+// topic, and a service that re-keys through a topic it emits and consumes, reads tables and
+// counts the records it skips in service_stats.
 
 #include <filesystem>
 #include <map>
@@ -125,6 +126,7 @@ TEST_CASE("bind() runs the generated dispatcher in a real service") {
   CHECK(dead.size() == 2);
   CHECK(svc.stats().handler_errors == 2);
   CHECK(dispatcher->skipped() == 0);
+  CHECK(svc.stats().records_skipped == 0);
 }
 
 TEST_CASE("bind() declares the re-keying topic, the journal and the tables of a service") {
@@ -156,9 +158,19 @@ TEST_CASE("bind() declares the re-keying topic, the journal and the tables of a 
   // The tables are complete before the first input is handled.
   produce_records(cluster.bootstrap(), {customer("ada", "gold"), customer("bob", "basic"),
                                         policy("gold", 1000), policy("basic", 100)});
+  // Besides the placed orders, two records the service skips (its policy is SKIP): a type
+  // it does not consume and a record without a type header.
+  shop::OrderCancelled cancelled;
+  cancelled.set_order_id("o9");
+  eddy::record untyped;
+  untyped.topic = "order-events";
+  untyped.key = "o8";
+  untyped.value = "x";
   produce_records(cluster.bootstrap(), {placed("o1", "ada", 600), placed("o2", "bob", 50),
                                         placed("o3", "ada", 300), placed("o4", "bob", 60),
-                                        placed("o5", "ada", 200)});
+                                        placed("o5", "ada", 200),
+                                        eddy::codegen::encode("order-events", "o9", cancelled),
+                                        untyped});
 
   state_dir states;
   eddy::config cfg;
@@ -168,13 +180,15 @@ TEST_CASE("bind() declares the re-keying topic, the journal and the tables of a 
     .set("eddy.state.dir", states.path());
   eddy::service svc{"credit", cfg};
   shop::credit_handlers handlers;
-  shop::bind(svc, handlers);
+  auto dispatcher = shop::bind(svc, handlers);
   {
     eddy::test::service_thread running{svc};
-    // Five placed orders, then the same five re-keyed by customer.
-    REQUIRE(eddy::test::eventually([&] { return svc.stats().records_handled >= 10; }, 30s));
+    // Seven order events, then the five placed orders re-keyed by customer.
+    REQUIRE(eddy::test::eventually([&] { return svc.stats().records_handled >= 12; }, 30s));
     REQUIRE(running.stop_and_join());
   }
+  CHECK(svc.stats().records_skipped == 2);
+  CHECK(dispatcher->skipped() == 2);
 
   auto rekeyed = eddy::test::consume(cluster.bootstrap(), "customer-orders", 5, 3s);
   REQUIRE(rekeyed.size() == 5);

@@ -2,6 +2,7 @@
 // driven through the generated test kits: no broker, no threads, well under a second.
 
 #include <chrono>
+#include <stdexcept>
 
 #include <catch2/catch.hpp>
 
@@ -46,6 +47,16 @@ public:
 
 private:
   std::int64_t next_invoice_ = 1;
+};
+
+/// Folds placed orders as usual but rejects, in the journal applier, any above 1000 cents.
+class capped_handlers : public shop::orders_handlers {
+public:
+  void apply(shop::OrderState& state, const shop::OrderPlaced& event) override {
+    if (event.amount_cents() > 1000)
+      throw std::invalid_argument{"amount above the cap"};
+    orders_handlers::apply(state, event);
+  }
 };
 
 /// Emits an own event with a key other than the record's, which the context refuses.
@@ -96,6 +107,21 @@ TEST_CASE("an own event is applied to the state of its key as it is emitted") {
   kit.send(cancel("o2"));
   CHECK(kit.emitted<shop::OrderRejected>().size() == 1);
   CHECK(kit.emitted<shop::OrderCancelled>().empty());
+}
+
+TEST_CASE("an own event its applier rejects is not emitted, as in the runtime") {
+  capped_handlers handlers;
+  shop::OrdersTestKit kit{handlers};
+  kit.send(place("o1", 5000));
+  REQUIRE(kit.dead_letters().size() == 1);
+  CHECK_THAT(kit.dead_letters()[0].error, Catch::Contains("amount above the cap"));
+  CHECK(kit.emitted_records().empty());
+  CHECK(kit.state("o1").status() == shop::OrderState::UNKNOWN);
+  // An accepted event is applied and emitted.
+  kit.send(place("o2", 500));
+  REQUIRE(kit.emitted<shop::OrderPlaced>().size() == 1);
+  CHECK(kit.emitted<shop::OrderPlaced>()[0].order_id() == "o2");
+  CHECK(kit.state("o2").status() == shop::OrderState::PLACED);
 }
 
 TEST_CASE("the journal applier folds own events into the store and ignores other types") {
@@ -163,6 +189,28 @@ TEST_CASE("under the SKIP policy an unhandled type is skipped and counted") {
   own_output.set_invoice_no(7);
   kit.send(eddy::codegen::encode("billing", "7", own_output));
   CHECK(kit.skipped() == 1);
+  CHECK(kit.dead_letters().empty());
+  CHECK(kit.emitted_records().empty());
+}
+
+TEST_CASE("under the SKIP policy an unknown type and a missing type header are reported") {
+  invoicing_handlers handlers;
+  billing::v1::InvoicingTestKit kit{handlers};
+  eddy::record unknown;
+  unknown.topic = "orders";
+  unknown.headers = {{"eddy.type", "shop.NoSuchEvent"}};
+  kit.send(unknown);
+  eddy::record untyped;
+  untyped.topic = "orders";
+  kit.send(untyped);
+  REQUIRE(kit.skipped() == 2);
+  auto& skipped = kit.skipped_records();
+  CHECK(skipped[0].input.offset == 0);
+  CHECK_THAT(skipped[0].reason,
+             Catch::Contains("does not consume type 'shop.NoSuchEvent'")
+               && Catch::Contains("billing.v1.Invoicing"));
+  CHECK(skipped[1].input.offset == 1);
+  CHECK_THAT(skipped[1].reason, Catch::Contains("no eddy.type header"));
   CHECK(kit.dead_letters().empty());
   CHECK(kit.emitted_records().empty());
 }

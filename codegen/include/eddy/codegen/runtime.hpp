@@ -25,6 +25,7 @@
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
 #include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 namespace eddy::codegen {
 
@@ -191,12 +192,11 @@ void emit_event(context& ctx, const std::string& key, const Message& event) {
 
 // -- state and tables ---------------------------------------------------------------------
 
-/// The `State` of `key` in `store`: its row parsed, or a default `State` if the key has no
+/// The `State` in `row`, the row of `key`: parsed, or a default `State` if there is no
 /// row. Throws `decode_error` if the row does not parse.
 template <class State>
-State load_state(const state_store& store, const std::string& key) {
+State parse_state(const std::optional<std::string>& row, const std::string& key) {
   State state;
-  auto row = store.get(key);
   if (row && !state.ParseFromString(*row))
     throw decode_error{"cannot parse the state row of key '" + key + "' ("
                        + std::to_string(row->size()) + " bytes) as "
@@ -204,16 +204,29 @@ State load_state(const state_store& store, const std::string& key) {
   return state;
 }
 
+/// The `State` of `key` in `store`: its row parsed, or a default `State` if the key has no
+/// row. Throws `decode_error` if the row does not parse.
+template <class State>
+State load_state(state_view store, const std::string& key) {
+  return parse_state<State>(store.get(key), key);
+}
+
+/// The `State` of `key` in a store read directly, as a test kit or a tool does.
+template <class State>
+State load_state(const state_store& store, const std::string& key) {
+  return parse_state<State>(store.get(key), key);
+}
+
 /// Stages `state` as the row of `key` in `store`.
 template <class State>
-void save_state(state_store& store, const std::string& key, const State& state) {
+void save_state(state_view store, const std::string& key, const State& state) {
   store.put(key, serialize(state, "the state row of key '" + key + "'"));
 }
 
 /// Folds journal event `event` (of type `Event`) into the `State` of its key in `store`:
 /// loads the state, calls `handlers.apply(state, decoded event)` and stores it back.
 template <class State, class Event, class Handlers>
-void fold(Handlers& handlers, const record& event, state_store& store) {
+void fold(Handlers& handlers, const record& event, state_view store) {
   auto state = load_state<State>(store, event.key);
   handlers.apply(state, decode<Event>(event));
   save_state(store, event.key, state);
@@ -236,6 +249,14 @@ std::optional<Row> lookup(context& ctx, const std::string& topic, const std::str
 
 // -- testing ------------------------------------------------------------------------------
 
+/// A record a handler skipped (see `context::skipped`), with the reason it gave.
+struct skipped_record {
+  /// The record that was skipped.
+  record input;
+  /// Why, e.g. that the service does not consume its type.
+  std::string reason;
+};
+
 /// A record a generated test kit sent to the dead-letter topic, with the error's message.
 struct dead_letter {
   /// The record the handler failed on.
@@ -247,8 +268,9 @@ struct dead_letter {
 /// A context that keeps what handlers emit instead of producing it; the heart of the
 /// generated test kits. With a journal it also keeps the service's state, in an in-memory
 /// store folded by the service's journal applier as the runtime would, and it serves table
-/// lookups from rows seeded with `put_row()`. Not thread-safe: a test kit drives its
-/// handlers on one thread.
+/// lookups from rows seeded with `put_row()`. Records that handlers report as skipped are
+/// kept too, as the runtime counts them. Not thread-safe: a test kit drives its handlers on
+/// one thread.
 class capture_context : public context {
 public:
   /// Creates a context for a service named `service_name` without a journal.
@@ -280,20 +302,31 @@ public:
     return service_name_;
   }
 
-  /// The in-memory state store; throws std::logic_error without a journal.
-  state_store& state() override {
+  /// A view of the in-memory state store; throws std::logic_error without a journal.
+  state_view state() override {
     if (!store_)
       throw std::logic_error{"service " + service_name_ + " declares no journal"};
     return *store_;
   }
 
-  /// Keeps the event as a record of the journal, like `emit()`, and applies it to the
-  /// state store at once; throws std::logic_error without a journal.
+  /// Applies the event to the state store and then keeps it as a record of the journal,
+  /// like `emit()`, as the runtime does: an event whose applier throws is not kept, and
+  /// the exception propagates. Throws std::logic_error without a journal.
   void emit_event(std::string_view key, std::string_view value,
                   const std::vector<header>& headers) override {
-    auto& states = state();
-    emit(journal_, key, value, headers);
-    apply_(records_.back(), states);
+    auto states = state();
+    record event;
+    event.topic = journal_;
+    event.key = std::string{key};
+    event.value = std::string{value};
+    event.headers = headers;
+    apply_(event, states);
+    records_.push_back(std::move(event));
+  }
+
+  /// Keeps `input` and `reason`, as the runtime counts and logs a skipped record.
+  void skipped(const record& input, std::string_view reason) override {
+    skipped_.push_back({input, std::string{reason}});
   }
 
   /// The row seeded for `key` in the table of `topic`, or nullopt.
@@ -325,7 +358,12 @@ public:
     return records_;
   }
 
-  /// Forgets everything emitted so far.
+  /// The records reported as skipped so far, in order, with their reasons.
+  const std::vector<skipped_record>& skipped_records() const noexcept {
+    return skipped_;
+  }
+
+  /// Forgets everything emitted so far; keeps the skipped records (a counter).
   void clear() noexcept {
     records_.clear();
   }
@@ -349,6 +387,7 @@ private:
   std::optional<state_store> store_;
   std::map<std::pair<std::string, std::string>, std::string> tables_;
   std::vector<record> records_;
+  std::vector<skipped_record> skipped_;
 };
 
 } // namespace eddy::codegen

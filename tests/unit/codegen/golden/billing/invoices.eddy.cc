@@ -29,6 +29,12 @@ void InvoicingDispatcher::dispatch(const ::eddy::record& input, ::eddy::context&
     return;
   }
   ++skipped_;
+  if (type.empty())
+    out.skipped(input, "no eddy.type header; the policy (eddy.unhandled) of"
+                       " service billing.v1.Invoicing is SKIP");
+  else
+    out.skipped(input, "service billing.v1.Invoicing does not consume type '" + type
+                         + "'; its policy (eddy.unhandled) is SKIP");
 }
 
 std::shared_ptr<InvoicingDispatcher> bind(::eddy::service& svc,

@@ -20,7 +20,7 @@
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
-#include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 #include "billing/invoices.pb.h"
 #include "shop/orders.pb.h"
@@ -137,7 +137,8 @@ private:
 /// Decodes the records of service `billing.v1.Invoicing` by their `eddy.type` header
 /// and calls the matching `InvoicingHandlers::on()`. Throws
 /// `::eddy::codegen::decode_error` for a payload that does not parse; records of
-/// types the service does not consume are skipped and counted.
+/// types the service does not consume are skipped and reported
+/// to `::eddy::context::skipped` (the runtime counts and logs them).
 /// `dispatch()` may be called from several threads, one per partition.
 class InvoicingDispatcher {
 public:
@@ -148,7 +149,8 @@ public:
   /// Handles one record, emitting through `out`.
   void dispatch(const ::eddy::record& input, ::eddy::context& out);
 
-  /// How many records were skipped because the service does not consume their type.
+  /// How many records were skipped because the service does not consume their type
+  /// (or they have no `eddy.type` header).
   std::int64_t skipped() const noexcept {
     return skipped_.load();
   }
@@ -207,9 +209,16 @@ public:
     return dead_letters_;
   }
 
-  /// How many records were skipped because the service does not consume their type.
+  /// How many records were skipped because the service does not consume their type
+  /// (or they have no `eddy.type` header), as the runtime counts them in
+  /// `::eddy::service_stats::records_skipped`.
   std::int64_t skipped() const noexcept {
-    return dispatcher_.skipped();
+    return static_cast<std::int64_t>(out_.skipped_records().size());
+  }
+
+  /// The records skipped so far, with the reasons given.
+  const std::vector<::eddy::codegen::skipped_record>& skipped_records() const noexcept {
+    return out_.skipped_records();
   }
 
   /// Forgets emitted records and dead letters; keeps state, tables and counters.

@@ -47,9 +47,15 @@ void CreditDispatcher::dispatch(const ::eddy::record& input, ::eddy::context& ou
     return;
   }
   ++skipped_;
+  if (type.empty())
+    out.skipped(input, "no eddy.type header; the policy (eddy.unhandled) of"
+                       " service shop.Credit is SKIP");
+  else
+    out.skipped(input, "service shop.Credit does not consume type '" + type
+                         + "'; its policy (eddy.unhandled) is SKIP");
 }
 
-void CreditDispatcher::apply(const ::eddy::record& event, ::eddy::state_store& store) const {
+void CreditDispatcher::apply(const ::eddy::record& event, ::eddy::state_view store) const {
   const auto& type = ::eddy::codegen::type_of(event);
   if (type == "shop.CreditCharged")
     return ::eddy::codegen::fold<::shop::CreditState, ::shop::CreditCharged>(
@@ -63,7 +69,7 @@ std::shared_ptr<CreditDispatcher> bind(::eddy::service& svc,
   svc.topic("customer-orders", 4);
   svc.topic("customers", 4, -1, {{"cleanup.policy", "compact"}});
   svc.journal("credit-events", 4,
-              [dispatcher](const ::eddy::record& event, ::eddy::state_store& store) {
+              [dispatcher](const ::eddy::record& event, ::eddy::state_view store) {
                 dispatcher->apply(event, store);
               });
   svc.table("customers", 4);

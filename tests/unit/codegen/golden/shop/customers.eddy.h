@@ -20,7 +20,7 @@
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
-#include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 #include "shop/customers.pb.h"
 #include "shop/orders.pb.h"
@@ -167,7 +167,8 @@ private:
 /// Decodes the records of service `shop.Credit` by their `eddy.type` header
 /// and calls the matching `CreditHandlers::on()`. Throws
 /// `::eddy::codegen::decode_error` for a payload that does not parse; records of
-/// types the service does not consume are skipped and counted; `apply()`
+/// types the service does not consume are skipped and reported
+/// to `::eddy::context::skipped` (the runtime counts and logs them); `apply()`
 /// folds its journal into state.
 /// `dispatch()` may be called from several threads, one per partition.
 class CreditDispatcher {
@@ -183,9 +184,10 @@ public:
   /// `store` through `CreditHandlers::apply()`: the service's journal applier. Events of
   /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event or the
   /// stored state does not parse.
-  void apply(const ::eddy::record& event, ::eddy::state_store& store) const;
+  void apply(const ::eddy::record& event, ::eddy::state_view store) const;
 
-  /// How many records were skipped because the service does not consume their type.
+  /// How many records were skipped because the service does not consume their type
+  /// (or they have no `eddy.type` header).
   std::int64_t skipped() const noexcept {
     return skipped_.load();
   }
@@ -255,9 +257,16 @@ public:
     return dead_letters_;
   }
 
-  /// How many records were skipped because the service does not consume their type.
+  /// How many records were skipped because the service does not consume their type
+  /// (or they have no `eddy.type` header), as the runtime counts them in
+  /// `::eddy::service_stats::records_skipped`.
   std::int64_t skipped() const noexcept {
-    return dispatcher_.skipped();
+    return static_cast<std::int64_t>(out_.skipped_records().size());
+  }
+
+  /// The records skipped so far, with the reasons given.
+  const std::vector<::eddy::codegen::skipped_record>& skipped_records() const noexcept {
+    return out_.skipped_records();
   }
 
   /// A copy of the state of `key` (a default one if it has none).
@@ -276,7 +285,7 @@ private:
   CreditDispatcher dispatcher_;
   ::eddy::codegen::capture_context out_{
     "shop.Credit", "credit-events",
-    [this](const ::eddy::record& event, ::eddy::state_store& store) {
+    [this](const ::eddy::record& event, ::eddy::state_view store) {
       dispatcher_.apply(event, store);
     }};
   std::vector<::eddy::codegen::dead_letter> dead_letters_;

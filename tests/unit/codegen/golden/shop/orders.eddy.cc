@@ -59,7 +59,7 @@ void OrdersDispatcher::dispatch(const ::eddy::record& input, ::eddy::context& ou
     + ::eddy::codegen::describe(input) + "); its policy (eddy.unhandled) is DEAD_LETTER"};
 }
 
-void OrdersDispatcher::apply(const ::eddy::record& event, ::eddy::state_store& store) const {
+void OrdersDispatcher::apply(const ::eddy::record& event, ::eddy::state_view store) const {
   const auto& type = ::eddy::codegen::type_of(event);
   if (type == "shop.OrderPlaced")
     return ::eddy::codegen::fold<::shop::OrderState, ::shop::OrderPlaced>(
@@ -74,7 +74,7 @@ std::shared_ptr<OrdersDispatcher> bind(::eddy::service& svc,
   auto dispatcher = std::make_shared<OrdersDispatcher>(handlers);
   svc.topic("order-commands", 4);
   svc.journal("order-events", 4,
-              [dispatcher](const ::eddy::record& event, ::eddy::state_store& store) {
+              [dispatcher](const ::eddy::record& event, ::eddy::state_view store) {
                 dispatcher->apply(event, store);
               });
   auto handle = [dispatcher](const ::eddy::record& input, ::eddy::context& out) {

@@ -20,7 +20,7 @@
 #include <eddy/context.hpp>
 #include <eddy/record.hpp>
 #include <eddy/service.hpp>
-#include <eddy/state_store.hpp>
+#include <eddy/state_view.hpp>
 
 #include "shop/orders.pb.h"
 
@@ -173,9 +173,10 @@ public:
   /// `store` through `OrdersHandlers::apply()`: the service's journal applier. Events of
   /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event or the
   /// stored state does not parse.
-  void apply(const ::eddy::record& event, ::eddy::state_store& store) const;
+  void apply(const ::eddy::record& event, ::eddy::state_view store) const;
 
-  /// How many records were skipped because the service does not consume their type.
+  /// How many records were skipped because the service does not consume their type
+  /// (or they have no `eddy.type` header).
   std::int64_t skipped() const noexcept {
     return skipped_.load();
   }
@@ -236,9 +237,16 @@ public:
     return dead_letters_;
   }
 
-  /// How many records were skipped because the service does not consume their type.
+  /// How many records were skipped because the service does not consume their type
+  /// (or they have no `eddy.type` header), as the runtime counts them in
+  /// `::eddy::service_stats::records_skipped`.
   std::int64_t skipped() const noexcept {
-    return dispatcher_.skipped();
+    return static_cast<std::int64_t>(out_.skipped_records().size());
+  }
+
+  /// The records skipped so far, with the reasons given.
+  const std::vector<::eddy::codegen::skipped_record>& skipped_records() const noexcept {
+    return out_.skipped_records();
   }
 
   /// A copy of the state of `key` (a default one if it has none).
@@ -257,7 +265,7 @@ private:
   OrdersDispatcher dispatcher_;
   ::eddy::codegen::capture_context out_{
     "shop.Orders", "order-events",
-    [this](const ::eddy::record& event, ::eddy::state_store& store) {
+    [this](const ::eddy::record& event, ::eddy::state_view store) {
       dispatcher_.apply(event, store);
     }};
   std::vector<::eddy::codegen::dead_letter> dead_letters_;
