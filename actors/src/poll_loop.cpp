@@ -115,6 +115,7 @@ expected<void> poll_loop::run(caf::blocking_actor* self) {
   parts_.clear();
   index_.clear();
   states_.clear();
+  rt_.counters.partitions_restoring.store(0);
   {
     std::lock_guard<std::mutex> guard{rt_.states_mtx};
     rt_.assigned_numbers.clear();
@@ -182,6 +183,7 @@ void poll_loop::adopt_restored() {
       }
       set_paused(p, false); // while still restoring: a restore's pause is not for credit
       p.restoring = false;
+      rt_.counters.partitions_restoring.fetch_sub(1);
       start_task(p);
     }
   }
@@ -399,6 +401,7 @@ void poll_loop::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
       // Paused until the restorer has brought the partition's state up to date.
       added.restoring = true;
       added.paused = true;
+      rt_.counters.partitions_restoring.fetch_add(1);
       if (!restore_under_way
           && std::find(to_restore.begin(), to_restore.end(), added.partition) == to_restore.end())
         to_restore.push_back(added.partition);
@@ -441,6 +444,8 @@ void poll_loop::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
   for (auto* p : revoked) {
     if (p->paused && !p->restoring)
       rt_.counters.paused_partitions.fetch_sub(1);
+    if (p->restoring)
+      rt_.counters.partitions_restoring.fetch_sub(1);
     if (p->task)
       caf::anon_send_exit(p->task, caf::exit_reason::user_shutdown);
     pending_records_ -= p->pending.size();

@@ -63,6 +63,7 @@ struct runtime_counters {
   std::atomic<std::int64_t> pauses{0};
   std::atomic<std::int64_t> events_restored{0};
   std::atomic<std::int64_t> partitions_lost{0};
+  std::atomic<std::int64_t> partitions_restoring{0};
   std::atomic<std::int64_t> transactions_aborted{0};
 };
 

@@ -297,6 +297,7 @@ service_stats service::stats() const noexcept {
   result.pauses = c.pauses.load();
   result.events_restored = c.events_restored.load();
   result.partitions_lost = c.partitions_lost.load();
+  result.partitions_restoring = c.partitions_restoring.load();
   result.transactions_aborted = c.transactions_aborted.load();
   return result;
 }

@@ -35,7 +35,7 @@ struct journal_service {
       .set("group.id", eddy::test::unique_name("retention-group"))
       .set("eddy.state.dir", state_dir);
     svc = std::make_unique<eddy::service>("retention-it", cfg);
-    svc->journal(journal, 4, [](const eddy::record& e, eddy::state_store& s) {
+    svc->journal(journal, 4, [](const eddy::record& e, eddy::state_view s) {
       s.put(e.key, e.value);
     }, options);
     svc->consume(in, [](const eddy::record& r, eddy::context& ctx) {

@@ -275,8 +275,9 @@ service_thread::~service_thread() {
 bool service_thread::wait_assigned(std::int64_t partitions, std::chrono::milliseconds timeout) {
   return eventually(
     [&] {
-      return svc_.state() == service_state::running
-             && svc_.stats().assigned_partitions >= partitions;
+      auto stats = svc_.stats();
+      return svc_.state() == service_state::running && stats.assigned_partitions >= partitions
+             && stats.partitions_restoring == 0;
     },
     timeout);
 }

@@ -88,7 +88,8 @@ public:
   explicit service_thread(eddy::service& svc);
   ~service_thread();
 
-  /// Waits until the service is running and has at least `partitions` partitions.
+  /// Waits until the service is running and has at least `partitions` partitions, each
+  /// with its state restored.
   bool wait_assigned(std::int64_t partitions,
                      std::chrono::milliseconds timeout = std::chrono::seconds{30});
 

@@ -92,6 +92,9 @@ struct service_stats {
   /// Partitions taken from this instance without a revocation (it exceeded
   /// max.poll.interval.ms or the session timeout); their unfinished work is redone.
   std::int64_t partitions_lost = 0;
+  /// Assigned partitions whose state is still being restored (paused, not yet handled);
+  /// 0 means every assigned partition is ready.
+  std::int64_t partitions_restoring = 0;
   /// exactly_once: transactions aborted (their work is undone and handled again).
   std::int64_t transactions_aborted = 0;
 };
