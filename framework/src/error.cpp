@@ -20,6 +20,8 @@ const char* to_string(errc code) noexcept {
       return "fenced";
     case errc::not_owned:
       return "not_owned";
+    case errc::record_failed:
+      return "record_failed";
   }
   return "unknown";
 }

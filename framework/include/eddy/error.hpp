@@ -29,6 +29,9 @@ enum class errc : std::uint8_t {
   fenced = 7,
   /// The partition a key belongs to is not assigned to this instance (ask its owner).
   not_owned = 8,
+  /// A consumed record did not decode or its handler threw, and the error policy said
+  /// `fail` (see <eddy/error_policy.hpp>).
+  record_failed = 9,
 };
 
 /// Returns the name of an error code, e.g. "invalid_config".
