@@ -85,6 +85,10 @@ struct service::impl {
   /// Guards `publishing` against the sink going away under a publish().
   std::mutex publish_mtx;
   bool publishing = false;
+  /// Policies set in code; where unset, the settings pick shipped ones at run().
+  processing_error_policy on_decode_error;
+  processing_error_policy on_handler_error;
+  production_error_policy on_production_error;
 
   void transition(service_state next) {
     state.store(next);
@@ -156,6 +160,21 @@ service& service::repartition(std::string name, int partitions, handler fn) {
   impl_->topics.push_back({topic, partitions, -1, {}});
   impl_->rt.handlers[topic] = std::move(fn);
   impl_->rt.repartitions[std::move(name)] = std::move(topic);
+  return *this;
+}
+
+service& service::on_decode_error(processing_error_policy policy) {
+  impl_->on_decode_error = std::move(policy);
+  return *this;
+}
+
+service& service::on_handler_error(processing_error_policy policy) {
+  impl_->on_handler_error = std::move(policy);
+  return *this;
+}
+
+service& service::on_production_error(production_error_policy policy) {
+  impl_->on_production_error = std::move(policy);
   return *this;
 }
 
@@ -234,6 +253,10 @@ service_stats service::stats() const noexcept {
   result.records_handled = c.records_handled.load();
   result.records_emitted = c.records_emitted.load();
   result.handler_errors = c.handler_errors.load();
+  result.decode_errors = c.decode_errors.load();
+  result.production_errors = c.production_errors.load();
+  result.dead_letters = c.dead_letters.load();
+  result.errors_skipped = c.errors_skipped.load();
   result.commits = c.commits.load();
   result.assigned_partitions = c.assigned_partitions.load();
   result.paused_partitions = c.paused_partitions.load();
@@ -282,6 +305,13 @@ expected<void> service::impl::run(bool handle_signals) {
     transition(restoring ? service_state::restoring : service_state::running);
   };
   rt.exactly_once = cfg.guarantee() == processing_guarantee::exactly_once;
+  // A policy set in code wins; otherwise the settings pick a shipped one.
+  rt.on_decode_error = on_decode_error ? on_decode_error
+                                       : processing_error_policy{error_policies::fixed{
+                                           cfg.error_response_for(error_moment::decode)}};
+  rt.on_handler_error = on_handler_error ? on_handler_error
+                                         : processing_error_policy{error_policies::fixed{
+                                             cfg.error_response_for(error_moment::handler)}};
   if (rt.exactly_once) {
     // One transactional producer per instance; consumers see committed records only.
     auto group = cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(name));
@@ -305,6 +335,11 @@ expected<void> service::impl::run(bool handle_signals) {
   detail::sink out{**producer_conf};
   if (!out.producer())
     return fail(error{errc::invalid_config, "cannot create producer: " + out.creation_error()});
+  out.handle_refusals({on_production_error
+                         ? on_production_error
+                         : production_error_policy{error_policies::permanent_only{
+                           cfg.error_response_for(error_moment::production)}},
+                       rt.dead_letter_topic, name, rt.exactly_once, &rt.counters});
   rt.out = &out;
   out.start();
   if (auto up = internal::wait_for_cluster(*out.producer(), cfg.startup_timeout()); !up)
@@ -438,6 +473,9 @@ expected<void> service::impl::run(bool handle_signals) {
   if (!out.flush(static_cast<int>(rt.shutdown_timeout.count())))
     logger().warn("stop: producer queue not empty after {} ms", rt.shutdown_timeout.count());
   rt.out = nullptr;
+  // A policy's `fail` surfaces as a failed ticket; name the record, not the symptom.
+  if (auto failed = rt.first_record_failure(); failed)
+    return fail(*failed);
   if (!outcome)
     return fail(outcome.error_value());
   transition(service_state::stopped);

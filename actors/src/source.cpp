@@ -329,8 +329,10 @@ void source::append(assigned_partition& p, RdKafka::Message& message) {
   r.partition = p.partition;
   r.offset = raw->offset;
   r.timestamp_ms = message.timestamp().timestamp;
+  r.key_null = raw->key == nullptr;
   if (raw->key)
     r.key.assign(static_cast<const char*>(raw->key), raw->key_len);
+  r.value_null = raw->payload == nullptr;
   if (raw->payload)
     r.value.assign(static_cast<const char*>(raw->payload), raw->len);
   append_headers(raw, r.headers);
@@ -784,7 +786,9 @@ void source::restore(const std::vector<std::int32_t>& numbers) {
                           event->key.assign(static_cast<const char*>(raw->key), raw->key_len);
                         else
                           event->key.clear();
+                        event->key_null = raw->key == nullptr;
                         event->value.assign(static_cast<const char*>(raw->payload), raw->len);
+                        event->value_null = raw->payload == nullptr;
                         event->headers.clear();
                         append_headers(raw, event->headers);
                         journal.apply(*event, store);
@@ -797,7 +801,7 @@ void source::restore(const std::vector<std::int32_t>& numbers) {
                       [&store, topic = topic](RdKafka::Message& m) {
                         auto row = table_row_key(topic, m.key() ? std::string_view{*m.key()}
                                                                 : std::string_view{});
-                        if (m.len() == 0)
+                        if (m.payload() == nullptr)
                           store.erase(row);
                         else
                           store.put(row, std::string{static_cast<const char*>(m.payload()),
