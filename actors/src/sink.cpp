@@ -155,20 +155,12 @@ std::future<expected<std::int64_t>> sink::publish(const std::string& topic, std:
   }
   pending_publishes_.fetch_add(1);
   promise.release();
+  // An empty value is a value here too, never a tombstone.
+  auto present = value.data() ? value : std::string_view{"", 0};
   while (true) {
-    RdKafka::Headers* kafka_headers = nullptr;
-    if (!headers.empty()) {
-      kafka_headers = RdKafka::Headers::create();
-      for (auto& [name, bytes] : headers)
-        kafka_headers->add(name, bytes.data(), bytes.size());
-    }
-    auto err = producer_->produce(topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY,
-                                  payload_of(value.data() ? value : std::string_view{"", 0}),
-                                  value.size(), key.data(), key.size(), 0, kafka_headers, opaque);
+    auto err = send(topic, RdKafka::Topic::PARTITION_UA, key, present, headers, opaque);
     if (err == RdKafka::ERR_NO_ERROR)
       return result;
-    delete kafka_headers;
     if (err == RdKafka::ERR__QUEUE_FULL) {
       std::this_thread::sleep_for(std::chrono::milliseconds{1});
       continue;

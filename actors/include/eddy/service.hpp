@@ -180,7 +180,8 @@ public:
 
   /// Produces a record from outside a handler (an HTTP request, a timer) with the service's
   /// producer, from any thread while `run()` runs. The future yields the record's offset
-  /// once the broker acknowledged it (acks=all), or the delivery error. Fails with
+  /// once the broker acknowledged it (acks=all), or the delivery error. Keys as for
+  /// `context::emit`; the value is a value even when empty, never a tombstone. Fails with
   /// `errc::invalid_config` in exactly_once, whose producer only writes inside
   /// transactions, and with `errc::delivery_failed` when the service is not running.
   std::future<expected<std::int64_t>> publish(const std::string& topic, std::string_view key,

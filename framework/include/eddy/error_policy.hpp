@@ -17,7 +17,8 @@
 /// The framework logs and counts every error whatever the answer (`service_stats`), so a
 /// policy only decides. Policies are called on the thread where the error surfaced (a
 /// partition task's, or the producer's delivery thread), possibly on several at once:
-/// they must be quick and thread-safe, and must not block.
+/// they must be quick and thread-safe, and must not block. A policy that throws is taken
+/// to answer `fail`.
 
 #include <cstdint>
 #include <functional>
