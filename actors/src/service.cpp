@@ -102,6 +102,11 @@ struct service::impl {
   }
 
   expected<void> run(bool handle_signals);
+
+  /// `service::publish` with the value as given (a view without data is a tombstone).
+  std::future<expected<std::int64_t>> publish(const std::string& topic, std::string_view key,
+                                              std::string_view value,
+                                              const std::vector<header>& headers);
 };
 
 service::service(std::string name, config cfg) : impl_(std::make_unique<impl>()) {
@@ -221,18 +226,31 @@ std::future<expected<std::int64_t>> service::publish(const std::string& topic,
                                                      std::string_view key,
                                                      std::string_view value,
                                                      const std::vector<header>& headers) {
+  // Only publish_tombstone writes a null value; an empty one is a value.
+  return impl_->publish(topic, key, value.data() ? value : std::string_view{"", 0}, headers);
+}
+
+std::future<expected<std::int64_t>> service::publish_tombstone(
+  const std::string& topic, std::string_view key, const std::vector<header>& headers) {
+  return impl_->publish(topic, key, std::string_view{}, headers);
+}
+
+std::future<expected<std::int64_t>> service::impl::publish(const std::string& topic,
+                                                           std::string_view key,
+                                                           std::string_view value,
+                                                           const std::vector<header>& headers) {
   auto refuse = [](error err) {
     std::promise<expected<std::int64_t>> refused;
     refused.set_value(std::move(err));
     return refused.get_future();
   };
-  if (impl_->cfg.guarantee() == processing_guarantee::exactly_once)
+  if (cfg.guarantee() == processing_guarantee::exactly_once)
     return refuse(error{errc::invalid_config, "publish() is not available in exactly_once: "
                                               "emit from a handler instead"});
-  std::lock_guard<std::mutex> guard{impl_->publish_mtx};
-  if (impl_->rt.out == nullptr || !impl_->publishing)
-    return refuse(error{errc::delivery_failed, "service '" + impl_->name + "' is not running"});
-  return impl_->rt.out->publish(topic, key, value, headers);
+  std::lock_guard<std::mutex> guard{publish_mtx};
+  if (rt.out == nullptr || !publishing)
+    return refuse(error{errc::delivery_failed, "service '" + name + "' is not running"});
+  return rt.out->publish(topic, key, value, headers);
 }
 
 void service::stop() noexcept {

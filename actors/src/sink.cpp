@@ -155,10 +155,8 @@ std::future<expected<std::int64_t>> sink::publish(const std::string& topic, std:
   }
   pending_publishes_.fetch_add(1);
   promise.release();
-  // An empty value is a value here too, never a tombstone.
-  auto present = value.data() ? value : std::string_view{"", 0};
   while (true) {
-    auto err = send(topic, RdKafka::Topic::PARTITION_UA, key, present, headers, opaque);
+    auto err = send(topic, RdKafka::Topic::PARTITION_UA, key, value, headers, opaque);
     if (err == RdKafka::ERR_NO_ERROR)
       return result;
     if (err == RdKafka::ERR__QUEUE_FULL) {

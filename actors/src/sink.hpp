@@ -78,8 +78,8 @@ public:
                std::int32_t partition = RdKafka::Topic::PARTITION_UA,
                output_origin origin = {});
 
-  /// Produces a record owned by no ticket; the future yields its offset once delivered, or
-  /// the delivery error.
+  /// Produces a record owned by no ticket (null views as for `produce`); the future yields
+  /// its offset once delivered, or the delivery error.
   std::future<expected<std::int64_t>> publish(const std::string& topic, std::string_view key,
                                               std::string_view value,
                                               const std::vector<header>& headers);

@@ -188,6 +188,12 @@ public:
                                               std::string_view value,
                                               const std::vector<header>& headers = {});
 
+  /// Produces a tombstone (a null value, which deletes `key` from a compacted topic and
+  /// its tables) from outside a handler, as `publish` does.
+  std::future<expected<std::int64_t>> publish_tombstone(const std::string& topic,
+                                                        std::string_view key,
+                                                        const std::vector<header>& headers = {});
+
   /// Requests a graceful stop; returns at once.
   void stop() noexcept;
 

@@ -129,3 +129,21 @@ TEST_CASE("a table row with an empty value is kept and a tombstone deletes it") 
   REQUIRE(running.stop_and_join());
   std::filesystem::remove_all(state_dir);
 }
+
+TEST_CASE("publish writes an empty value as a value and publish_tombstone a null one") {
+  eddy::testing::mock_cluster cluster;
+  for (auto* topic : {"nvp-in", "nvp-out", "nvp-dlq"})
+    cluster.create_topic(topic, 1);
+  eddy::service svc{"nvp", mock_config(cluster)};
+  svc.consume("nvp-in", [](const eddy::record&, eddy::context&) {});
+  eddy::test::service_thread running{svc};
+  REQUIRE(running.wait_assigned(1));
+  REQUIRE(svc.publish("nvp-out", "e", "").get());
+  REQUIRE(svc.publish_tombstone("nvp-out", "t").get());
+  REQUIRE(svc.publish("nvp-out", eddy::no_key, "v").get());
+  REQUIRE(running.stop_and_join());
+  std::vector<std::string> out;
+  for (auto& r : eddy::test::consume(cluster.bootstrap(), "nvp-out", 3, 3s))
+    out.push_back(show(r));
+  CHECK(out == std::vector<std::string>{"'e'|''", "'t'|<null>", "<null>|'v'"});
+}
