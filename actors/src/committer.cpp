@@ -25,7 +25,7 @@ committer::committer(runtime& rt, assignment& parts, state_registry& states, gro
     restart_(std::move(restart)),
     outputs_(txn != nullptr && !rt.stateful() ? outputs : nullptr),
     launch_(std::move(launch)),
-    cap_(std::max<std::int64_t>(4 * rt.batch_max_records, 2000)) {
+    cap_(std::max<std::int64_t>(rt.batch_max_records, 1)) {
   next_commit_ = clock::now() + rt_.commit_interval;
   if (!launch_)
     launch_ = [](std::function<txn_status()> job) {
@@ -39,9 +39,12 @@ void committer::dispatched(assigned_partition& p, std::int64_t first_offset, std
   p.transaction_records += n;
   if (txn_) {
     txn_records_ += n;
-    if (txn_records_ >= cap_ && !due_ && !outputs_) {
-      due_ = true;
-      due_since_ = clock::now();
+    if (p.transaction_records >= cap_) {
+      full_ = true;
+      if (!due_ && !outputs_) {
+        due_ = true;
+        due_since_ = clock::now();
+      }
     }
   }
 }
@@ -79,14 +82,14 @@ void committer::tick(clock::time_point now) {
     return;
   }
   if (everything_handled()) {
-    bool full = txn_records_ >= cap_;
+    bool full = full_;
     if (commit_transaction()) {
       // Let the next transaction take as much as the tasks finish well inside its budget.
       auto drain = clock::now() - due_since_;
       if (full && drain < budget / 4)
         cap_ = std::min(cap_ * 2, max_transaction_cap);
       else if (drain > budget / 2)
-        cap_ = std::max(cap_ / 2, rt_.batch_max_records);
+        cap_ = std::max<std::int64_t>(cap_ / 2, 1);
     }
     begin_transaction();
     due_ = false;
@@ -98,7 +101,7 @@ void committer::tick(clock::time_point now) {
                   "service={}; the next transactions take fewer",
                   txn_records_, budget.count(), rt_.service_name);
     abort_and_rewind();
-    cap_ = std::max(cap_ / 4, rt_.batch_max_records);
+    cap_ = std::max<std::int64_t>(cap_ / 4, 1);
     begin_transaction();
     due_ = false;
     next_commit_ = clock::now() + rt_.commit_interval;
@@ -109,14 +112,18 @@ void committer::tick_pipelined(clock::time_point now, std::chrono::milliseconds 
   auto& generations = outputs_->batch_generations();
   if (closed_ == 0) {
     bool held = now < hold_until_ && now - opened_at_ < budget / 2;
-    if ((now < next_commit_ || held) && txn_records_ < cap_)
+    if ((now < next_commit_ || held) && !full_)
       return;
     if (!open_)
       return;
     // Batches begun from now on belong to the next transaction: wait only for those
     // running, not for what the tasks still hold.
     closed_ = generations.close_current();
+    closed_full_ = full_;
     txn_records_ = 0;
+    full_ = false;
+    for (auto& [key, p] : parts_)
+      p.transaction_records = 0;
     due_since_ = now;
   }
   if (!committing_) {
@@ -126,7 +133,7 @@ void committer::tick_pipelined(clock::time_point now, std::chrono::milliseconds 
       logger().warn("transaction aborted: a batch did not finish within {} ms service={}",
                     budget.count(), rt_.service_name);
       abort_and_rewind();
-      cap_ = std::max(cap_ / 4, rt_.batch_max_records);
+      cap_ = std::max<std::int64_t>(cap_ / 4, 1);
       closed_ = 0;
       begin_transaction();
       outputs_->open_generation(generations.current());
@@ -172,10 +179,10 @@ void committer::complete_pipelined(std::chrono::milliseconds budget) {
       }
     rt_.counters.commits.fetch_add(1);
     auto took = clock::now() - due_since_;
-    if (took < budget / 4 && txn_records_ >= cap_ / 2)
+    if (took < budget / 4 && closed_full_)
       cap_ = std::min(cap_ * 2, max_transaction_cap);
     else if (took > budget / 2)
-      cap_ = std::max(cap_ / 2, rt_.batch_max_records);
+      cap_ = std::max<std::int64_t>(cap_ / 2, 1);
     closed_ = 0;
     begin_transaction();
     outputs_->open_generation(next);
@@ -338,6 +345,7 @@ bool committer::commit_transaction() {
           p->transaction_records = 0;
         }
         txn_records_ = 0;
+        full_ = false;
         rt_.counters.commits.fetch_add(1);
         if (rt_.stateful()) {
           // The SQLite transaction commits only after the Kafka one, once every delivery
@@ -392,6 +400,7 @@ void committer::abort_and_rewind() {
     p->transaction_records = 0;
   }
   txn_records_ = 0;
+  full_ = false;
   ++aborts_;
   rt_.counters.transactions_aborted.fetch_add(1);
 }

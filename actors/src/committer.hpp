@@ -16,7 +16,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <future>
 #include <optional>
 #include <set>
@@ -53,8 +55,18 @@ public:
 
   /// True while records may be handed to tasks: no commit is waiting for them to finish,
   /// and the open transaction has room.
-  bool dispatch_allowed() const noexcept {
-    return !due_ && !(closed_ != 0 && txn_records_ >= cap_);
+  bool dispatch_allowed() const noexcept { return !due_; }
+
+  /// How many more records `p`'s task may be handed now: none while a commit waits for
+  /// the tasks; in exactly_once, what is left of the partition's share of the open
+  /// transaction (a task handles its records one after another, so the share bounds how
+  /// long the transaction takes to finish).
+  std::int64_t dispatch_room(const assigned_partition& p) const noexcept {
+    if (due_)
+      return 0;
+    if (!txn_)
+      return std::numeric_limits<std::int64_t>::max();
+    return std::max<std::int64_t>(cap_ - p.transaction_records, 0);
   }
 
   /// Counts `n` records handed to `p`'s task, the first at `first_offset`.
@@ -86,10 +98,10 @@ public:
 
   // -- properties ---------------------------------------------------------------------------
 
-  /// exactly_once: the most records one transaction may hand out now.
+  /// exactly_once: the most records one transaction may hand to one partition's task.
   std::int64_t transaction_cap() const noexcept { return cap_; }
 
-  /// exactly_once: records handed out in the open transaction.
+  /// exactly_once: records handed out in the open transaction (all partitions).
   std::int64_t transaction_records() const noexcept { return txn_records_; }
 
   /// exactly_once: transactions aborted since start.
@@ -141,6 +153,10 @@ private:
   std::vector<partition_offset> committing_offsets_;
   std::int64_t cap_;
   std::int64_t txn_records_ = 0;
+  /// A partition used up its share of the open transaction: commit now.
+  bool full_ = false;
+  /// The generation being committed had a partition use up its share.
+  bool closed_full_ = false;
   std::int64_t aborts_ = 0;
 };
 

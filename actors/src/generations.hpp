@@ -32,6 +32,12 @@ struct parked_record {
   std::vector<header> headers;
   std::int32_t partition = -1;
   partition_progress::ticket* owner = nullptr;
+  bool key_null = false;
+  bool value_null = false;
+  /// Offset of the consumed record that emitted it (for a dead letter if it is refused).
+  std::int64_t source_offset = -1;
+  /// True for a dead letter.
+  bool dead_letter = false;
 };
 
 class generations {

@@ -134,12 +134,14 @@ void global_table_reader::apply(RdKafka::Message& message) {
   r.partition = message.partition();
   r.offset = message.offset();
   r.timestamp_ms = message.timestamp().timestamp;
+  r.key_null = message.key_pointer() == nullptr;
   if (message.key())
     r.key = *message.key();
+  r.value_null = message.payload() == nullptr;
   r.value.assign(static_cast<const char*>(message.payload()), message.len());
   {
     std::lock_guard<std::mutex> guard{table.mtx};
-    if (r.value.empty())
+    if (r.is_tombstone())
       table.store->erase(r.key);
     else
       table.store->put(r.key, r.value);

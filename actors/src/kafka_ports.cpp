@@ -148,7 +148,9 @@ void kafka_log_reader::next(log_read& into, std::chrono::milliseconds timeout) {
     r.key.assign(static_cast<const char*>(raw->key), raw->key_len);
   else
     r.key.clear();
-  into.value_null = raw->payload == nullptr;
+  r.key_null = raw->key == nullptr;
+  r.value_null = raw->payload == nullptr;
+  into.value_null = r.value_null;
   if (raw->payload)
     r.value.assign(static_cast<const char*>(raw->payload), raw->len);
   else

@@ -18,6 +18,17 @@ std::string partition_progress::failure_reason() const {
   return failure_reason_;
 }
 
+std::pair<std::string, std::int32_t> partition_progress::source() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return {source_topic_, source_partition_};
+}
+
+void partition_progress::set_source(std::string topic, std::int32_t partition) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  source_topic_ = std::move(topic);
+  source_partition_ = partition;
+}
+
 partition_progress::ticket* partition_progress::open(std::int64_t next_offset,
                                                      std::int64_t records) {
   auto t = std::make_unique<ticket>();

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace eddy::detail {
 
@@ -74,7 +75,14 @@ public:
   /// The reason of the first failure.
   std::string failure_reason() const;
 
+  /// The topic and partition whose records the tickets cover, once the task has set them
+  /// (an empty topic before); named in dead letters of refused outputs.
+  std::pair<std::string, std::int32_t> source() const;
+
   // -- task side --------------------------------------------------------------------------
+
+  /// Names the topic and partition the tickets cover; the task calls it before it emits.
+  void set_source(std::string topic, std::int32_t partition);
 
   /// Opens a ticket for a batch ending before `next_offset`, holding one reference that
   /// the task drops with `release` once it has handled the whole batch. The progress must
@@ -102,6 +110,8 @@ private:
   std::deque<std::unique_ptr<ticket>> open_tickets_;
   std::int64_t committable_ = -1;
   std::string failure_reason_;
+  std::string source_topic_;
+  std::int32_t source_partition_ = -1;
   std::atomic<std::int64_t> in_flight_{0};
   std::atomic<std::int64_t> handled_{-1};
   std::atomic<bool> failed_{false};

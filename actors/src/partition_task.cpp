@@ -16,6 +16,11 @@ constexpr std::int64_t skip_log_first = 10;
 /// After the first ones, every how many skipped records one is logged.
 constexpr std::int64_t skip_log_every = 1000;
 
+/// A view that `sink::produce` writes as a value: never null, even when empty.
+std::string_view present(std::string_view value) {
+  return value.data() != nullptr ? value : std::string_view{"", 0};
+}
+
 /// The context a handler sees: emits go to the sink, held by the current batch's ticket.
 class task_context final : public context {
 public:
@@ -24,7 +29,15 @@ public:
 
   void emit(const std::string& topic, std::string_view key, std::string_view value,
             const std::vector<header>& headers) override {
-    rt_->out->produce(topic, key, value, headers, ticket_);
+    rt_->out->produce(topic, key, present(value), headers, ticket_,
+                      RdKafka::Topic::PARTITION_UA, output_origin{offset_});
+    ++emitted_;
+  }
+
+  void emit_tombstone(const std::string& topic, std::string_view key,
+                      const std::vector<header>& headers) override {
+    rt_->out->produce(topic, key, std::string_view{}, headers, ticket_,
+                      RdKafka::Topic::PARTITION_UA, output_origin{offset_});
     ++emitted_;
   }
 
@@ -43,12 +56,14 @@ public:
     event.topic = rt_->journal->topic;
     event.partition = partition_;
     event.key = std::string{key};
+    event.key_null = key.data() == nullptr;
     event.value = std::string{value};
     event.headers = headers;
     // Applied first: an event its applier rejects never reaches the journal.
     rt_->journal->apply(event, store);
     // Same partition as the input: the task that owns a key owns its state.
-    rt_->out->produce(rt_->journal->topic, key, value, headers, ticket_, partition_);
+    rt_->out->produce(rt_->journal->topic, key, present(value), headers, ticket_, partition_,
+                      output_origin{offset_});
     ++emitted_;
   }
 
@@ -87,7 +102,7 @@ public:
   /// Applies a record of a local table to the partition's store.
   void apply_table_record(const record& r, const local_table_spec& table) {
     auto row = table_row_key(r.topic, r.key);
-    if (r.value.empty())
+    if (r.is_tombstone())
       state_->store.erase(row);
     else
       state_->store.put(row, r.value);
@@ -102,15 +117,52 @@ public:
     }
   }
 
+  /// Puts the failure of `r` at `moment` to its policy and carries out the answer.
+  void on_error(error_moment moment, const record& r, std::string message) {
+    bool decode = moment == error_moment::decode;
+    (decode ? rt_->counters.decode_errors : rt_->counters.handler_errors).fetch_add(1);
+    auto& policy = decode ? rt_->on_decode_error : rt_->on_handler_error;
+    auto response = error_response::fail;
+    try {
+      response = policy(processing_error{moment, r, message});
+    } catch (const std::exception& e) {
+      message += std::string{" (and the error policy threw: "} + e.what() + ")";
+    }
+    logger().warn("{} error service={} topic={} partition={} offset={} response={} "
+                  "error=\"{}\"",
+                  to_string(moment), rt_->service_name, r.topic, r.partition, r.offset,
+                  to_string(response), message);
+    switch (response) {
+      case error_response::dead_letter:
+        rt_->counters.dead_letters.fetch_add(1);
+        dead_letter(r, moment, message);
+        return;
+      case error_response::log_and_continue:
+        rt_->counters.errors_skipped.fetch_add(1);
+        return;
+      case error_response::fail:
+        failure_ = std::string{decode ? "record does not decode" : "handler failed"} + " at "
+                   + r.topic + "[" + std::to_string(r.partition) + "]@"
+                   + std::to_string(r.offset) + " (eddy.errors." + to_string(moment)
+                   + "=fail): " + message;
+        rt_->fail_record(error{errc::record_failed, failure_});
+        return;
+    }
+  }
+
   /// Sends `r` to the dead-letter topic with headers naming its source and `reason`.
-  void dead_letter(const record& r, const std::string& reason) {
+  void dead_letter(const record& r, error_moment moment, const std::string& reason) {
     std::vector<header> headers = r.headers;
     headers.emplace_back("eddy.error", reason);
+    headers.emplace_back("eddy.error.moment", to_string(moment));
     headers.emplace_back("eddy.source.topic", r.topic);
     headers.emplace_back("eddy.source.partition", std::to_string(r.partition));
     headers.emplace_back("eddy.source.offset", std::to_string(r.offset));
     headers.emplace_back("eddy.service", rt_->service_name);
-    emit(rt_->dead_letter_topic, r.key, r.value, headers);
+    rt_->out->produce(rt_->dead_letter_topic, r.key_view(),
+                      r.value_null ? std::string_view{} : std::string_view{r.value}, headers,
+                      ticket_, RdKafka::Topic::PARTITION_UA, output_origin{r.offset, true});
+    ++emitted_;
   }
 
   void begin(partition_progress::ticket* t, std::int32_t partition) {
@@ -118,6 +170,12 @@ public:
     partition_ = partition;
     emitted_ = 0;
   }
+
+  /// Marks `r` as the record being handled.
+  void handling(const record& r) noexcept { offset_ = r.offset; }
+
+  /// Why a policy stopped the task, or empty; once set, the task handles nothing more.
+  const std::string& failure() const noexcept { return failure_; }
 
   /// Locks the partition's state for a batch (tasks of other topics may share it).
   std::unique_lock<std::mutex> lock_state() {
@@ -131,7 +189,9 @@ private:
   std::shared_ptr<partition_state> state_;
   partition_progress::ticket* ticket_ = nullptr;
   std::int32_t partition_ = -1;
+  std::int64_t offset_ = -1;
   std::int64_t emitted_ = 0;
+  std::string failure_;
 };
 
 } // namespace
@@ -164,6 +224,9 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
     [rt, progress, fn, ctx](record_batch& batch) {
       if (batch.records.empty())
         return;
+      auto& first = batch.records.front();
+      if (progress->source().first.empty())
+        progress->set_source(first.topic, first.partition);
       auto state_lock = ctx->lock_state();
       if (progress->retired())
         return; // an aborted transaction undid this work; a fresh task handles it again
@@ -172,27 +235,32 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
       auto* ticket = progress->open(batch.records.back().offset + 1,
                                     static_cast<std::int64_t>(batch.records.size()));
       ticket->generation = generation;
-      ctx->begin(ticket, batch.records.front().partition);
-      std::int64_t errors = 0;
+      ctx->begin(ticket, first.partition);
+      std::int64_t handled = 0;
       for (auto& r : batch.records) {
+        // After a `fail` nothing more is handled: the service stops at that record.
+        if (!ctx->failure().empty())
+          break;
+        ctx->handling(r);
+        ++handled;
         try {
           (*fn)(r, *ctx);
+        } catch (const decode_error& e) {
+          ctx->on_error(error_moment::decode, r, e.what());
         } catch (const std::exception& e) {
-          ++errors;
-          logger().warn("handler failed service={} topic={} partition={} offset={} error=\"{}\"",
-                        rt->service_name, r.topic, r.partition, r.offset, e.what());
-          ctx->dead_letter(r, e.what());
+          ctx->on_error(error_moment::handler, r, e.what());
         } catch (...) {
-          ++errors;
-          logger().warn("handler failed service={} topic={} partition={} offset={} error=unknown",
-                        rt->service_name, r.topic, r.partition, r.offset);
-          ctx->dead_letter(r, "unknown exception");
+          ctx->on_error(error_moment::handler, r, "unknown exception");
         }
       }
-      rt->counters.records_handled.fetch_add(static_cast<std::int64_t>(batch.records.size()));
+      rt->counters.records_handled.fetch_add(handled);
       rt->counters.records_emitted.fetch_add(ctx->emitted());
-      if (errors > 0)
-        rt->counters.handler_errors.fetch_add(errors);
+      if (!ctx->failure().empty()) {
+        // Never committed: the ticket blocks its partition's offset before this batch.
+        partition_progress::release(ticket, ctx->failure());
+        generations.end_batch(generation);
+        return;
+      }
       progress->mark_handled(ticket);
       partition_progress::release(ticket);
       generations.end_batch(generation);

@@ -251,8 +251,10 @@ void poll_loop::append(assigned_partition& p, RdKafka::Message& message) {
   r.partition = p.partition;
   r.offset = raw->offset;
   r.timestamp_ms = message.timestamp().timestamp;
+  r.key_null = raw->key == nullptr;
   if (raw->key)
     r.key.assign(static_cast<const char*>(raw->key), raw->key_len);
+  r.value_null = raw->payload == nullptr;
   if (raw->payload)
     r.value.assign(static_cast<const char*>(raw->payload), raw->len);
   append_headers(raw, r.headers);
@@ -269,16 +271,32 @@ void poll_loop::append(assigned_partition& p, RdKafka::Message& message) {
 }
 
 void poll_loop::dispatch(assigned_partition& p) {
-  if (p.pending.empty() || !p.task || !committer_->dispatch_allowed())
+  if (!p.task)
     return;
-  auto n = static_cast<std::int64_t>(p.pending.size());
-  pending_records_ -= p.pending.size();
-  p.dispatched_next = p.pending.back().offset + 1;
-  p.progress->add_in_flight(n);
-  committer_->dispatched(p, p.pending.front().offset, n);
-  self_->send(p.task, record_batch{std::move(p.pending)});
-  p.pending = {};
-  p.pending.reserve(static_cast<std::size_t>(std::min<std::int64_t>(rt_.batch_max_records, 1024)));
+  while (!p.pending.empty()) {
+    auto room = std::min(committer_->dispatch_room(p), rt_.batch_max_records);
+    if (room <= 0)
+      break;
+    record_batch batch;
+    if (static_cast<std::int64_t>(p.pending.size()) <= room) {
+      batch.records = std::move(p.pending);
+      p.pending = {};
+      p.pending.reserve(
+        static_cast<std::size_t>(std::min<std::int64_t>(rt_.batch_max_records, 1024)));
+    } else {
+      // Buffered while a commit held dispatch: hand it out in batches, within the room.
+      auto end = p.pending.begin() + room;
+      batch.records.assign(std::make_move_iterator(p.pending.begin()),
+                           std::make_move_iterator(end));
+      p.pending.erase(p.pending.begin(), end);
+    }
+    auto n = static_cast<std::int64_t>(batch.records.size());
+    pending_records_ -= batch.records.size();
+    p.dispatched_next = batch.records.back().offset + 1;
+    p.progress->add_in_flight(n);
+    committer_->dispatched(p, batch.records.front().offset, n);
+    self_->send(p.task, std::move(batch));
+  }
   if (!p.paused && p.progress->in_flight() >= rt_.credit_window)
     set_paused(p, true);
 }

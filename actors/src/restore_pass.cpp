@@ -272,7 +272,7 @@ restore_partitions(runtime& rt, const state_registry& states, log_reader& reader
       jobs.push_back({topic, partition, std::max(checkpoint.value_or(0), low), high, &store,
                       [&store, topic = topic](const log_read& read) {
                         auto row = table_row_key(topic, read.rec.key);
-                        if (read.rec.value.empty())
+                        if (read.value_null)
                           store.erase(row);
                         else
                           store.put(row, read.rec.value);

@@ -57,6 +57,10 @@ struct runtime_counters {
   std::atomic<std::int64_t> records_emitted{0};
   std::atomic<std::int64_t> handler_errors{0};
   std::atomic<std::int64_t> records_skipped{0};
+  std::atomic<std::int64_t> decode_errors{0};
+  std::atomic<std::int64_t> production_errors{0};
+  std::atomic<std::int64_t> dead_letters{0};
+  std::atomic<std::int64_t> errors_skipped{0};
   std::atomic<std::int64_t> commits{0};
   std::atomic<std::int64_t> assigned_partitions{0};
   std::atomic<std::int64_t> paused_partitions{0};
@@ -160,6 +164,25 @@ struct runtime {
   runtime_counters counters;
   failure_latch failure;
   std::atomic<bool> stop_requested{false};
+  /// The policies for records that do not decode and handlers that throw (never null
+  /// while running; the production policy lives in the sink).
+  processing_error_policy on_decode_error;
+  processing_error_policy on_handler_error;
+
+  /// Keeps the first error a policy answered `fail` to; it stops the service (through
+  /// the failed ticket) and is what `run()` returns.
+  void fail_record(error err) {
+    std::lock_guard<std::mutex> guard{failure_mtx};
+    if (!record_failure)
+      record_failure = std::move(err);
+  }
+  /// The error kept by `fail_record`, if any.
+  std::optional<error> first_record_failure() {
+    std::lock_guard<std::mutex> guard{failure_mtx};
+    return record_failure;
+  }
+  std::mutex failure_mtx;
+  std::optional<error> record_failure;
 };
 
 /// Set by SIGINT/SIGTERM while a service runs with signal handling on.

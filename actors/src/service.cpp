@@ -138,6 +138,10 @@ struct service::impl {
   /// Guards `publishing` against the sink going away under a publish().
   std::mutex publish_mtx;
   bool publishing = false;
+  /// Policies set in code; where unset, the settings pick shipped ones at run().
+  processing_error_policy on_decode_error;
+  processing_error_policy on_handler_error;
+  production_error_policy on_production_error;
 
   void transition(service_state next) {
     state.store(next);
@@ -151,6 +155,11 @@ struct service::impl {
   }
 
   expected<void> run(bool handle_signals);
+
+  /// `service::publish` with the value as given (a view without data is a tombstone).
+  std::future<expected<std::int64_t>> publish(const std::string& topic, std::string_view key,
+                                              std::string_view value,
+                                              const std::vector<header>& headers);
 };
 
 service::service(std::string name, config cfg) : impl_(std::make_unique<impl>()) {
@@ -215,6 +224,21 @@ service& service::repartition(std::string name, int partitions, handler fn) {
   return *this;
 }
 
+service& service::on_decode_error(processing_error_policy policy) {
+  impl_->on_decode_error = std::move(policy);
+  return *this;
+}
+
+service& service::on_handler_error(processing_error_policy policy) {
+  impl_->on_handler_error = std::move(policy);
+  return *this;
+}
+
+service& service::on_production_error(production_error_policy policy) {
+  impl_->on_production_error = std::move(policy);
+  return *this;
+}
+
 std::string service::repartition_topic(const std::string& name) const {
   return impl_->name + "-" + name + "-repartition";
 }
@@ -258,18 +282,31 @@ std::future<expected<std::int64_t>> service::publish(const std::string& topic,
                                                      std::string_view key,
                                                      std::string_view value,
                                                      const std::vector<header>& headers) {
+  // Only publish_tombstone writes a null value; an empty one is a value.
+  return impl_->publish(topic, key, value.data() ? value : std::string_view{"", 0}, headers);
+}
+
+std::future<expected<std::int64_t>> service::publish_tombstone(
+  const std::string& topic, std::string_view key, const std::vector<header>& headers) {
+  return impl_->publish(topic, key, std::string_view{}, headers);
+}
+
+std::future<expected<std::int64_t>> service::impl::publish(const std::string& topic,
+                                                           std::string_view key,
+                                                           std::string_view value,
+                                                           const std::vector<header>& headers) {
   auto refuse = [](error err) {
     std::promise<expected<std::int64_t>> refused;
     refused.set_value(std::move(err));
     return refused.get_future();
   };
-  if (impl_->cfg.guarantee() == processing_guarantee::exactly_once)
+  if (cfg.guarantee() == processing_guarantee::exactly_once)
     return refuse(error{errc::invalid_config, "publish() is not available in exactly_once: "
                                               "emit from a handler instead"});
-  std::lock_guard<std::mutex> guard{impl_->publish_mtx};
-  if (impl_->rt.out == nullptr || !impl_->publishing)
-    return refuse(error{errc::delivery_failed, "service '" + impl_->name + "' is not running"});
-  return impl_->rt.out->publish(topic, key, value, headers);
+  std::lock_guard<std::mutex> guard{publish_mtx};
+  if (rt.out == nullptr || !publishing)
+    return refuse(error{errc::delivery_failed, "service '" + name + "' is not running"});
+  return rt.out->publish(topic, key, value, headers);
 }
 
 void service::stop() noexcept {
@@ -291,6 +328,10 @@ service_stats service::stats() const noexcept {
   result.records_emitted = c.records_emitted.load();
   result.handler_errors = c.handler_errors.load();
   result.records_skipped = c.records_skipped.load();
+  result.decode_errors = c.decode_errors.load();
+  result.production_errors = c.production_errors.load();
+  result.dead_letters = c.dead_letters.load();
+  result.errors_skipped = c.errors_skipped.load();
   result.commits = c.commits.load();
   result.assigned_partitions = c.assigned_partitions.load();
   result.paused_partitions = c.paused_partitions.load();
@@ -348,6 +389,13 @@ expected<void> service::impl::run(bool handle_signals) {
   if (!cfg.get("fetch.wait.max.ms") && !cfg.get("consumer.fetch.wait.max.ms"))
     cfg.set("consumer.fetch.wait.max.ms", "25");
   std::optional<detail::instance_slot> slot;
+  // A policy set in code wins; otherwise the settings pick a shipped one.
+  rt.on_decode_error = on_decode_error ? on_decode_error
+                                       : processing_error_policy{error_policies::fixed{
+                                           cfg.error_response_for(error_moment::decode)}};
+  rt.on_handler_error = on_handler_error ? on_handler_error
+                                         : processing_error_policy{error_policies::fixed{
+                                             cfg.error_response_for(error_moment::handler)}};
   if (rt.exactly_once) {
     // One transactional producer per instance; consumers see committed records only.
     auto group = cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(name));
@@ -381,6 +429,11 @@ expected<void> service::impl::run(bool handle_signals) {
   detail::sink out{**producer_conf};
   if (!out.producer())
     return fail(error{errc::invalid_config, "cannot create producer: " + out.creation_error()});
+  out.handle_refusals({on_production_error
+                         ? on_production_error
+                         : production_error_policy{error_policies::permanent_only{
+                           cfg.error_response_for(error_moment::production)}},
+                       rt.dead_letter_topic, name, rt.exactly_once, &rt.counters});
   rt.out = &out;
   out.start();
   if (auto up = internal::wait_for_cluster(*out.producer(), cfg.startup_timeout()); !up)
@@ -519,6 +572,9 @@ expected<void> service::impl::run(bool handle_signals) {
   if (!out.flush(static_cast<int>(rt.shutdown_timeout.count())))
     logger().warn("stop: producer queue not empty after {} ms", rt.shutdown_timeout.count());
   rt.out = nullptr;
+  // A policy's `fail` surfaces as a failed ticket; name the record, not the symptom.
+  if (auto failed = rt.first_record_failure(); failed)
+    return fail(*failed);
   if (!outcome)
     return fail(outcome.error_value());
   transition(service_state::stopped);

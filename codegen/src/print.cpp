@@ -383,8 +383,8 @@ void print_dispatcher(Printer& p, const service_model& svc) {
             "\n  /// Folds one event of journal `$journal_name$` into the `$state_name$` of its key in\n"
             "  /// `store` through `$handlers$::apply()`: the service's journal applier. Events of\n"
             "  /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event"
-            " or the\n"
-            "  /// stored state does not parse.\n"
+            " does not\n"
+            "  /// parse, `::eddy::codegen::row_decode_error` if the stored state does not.\n"
             "  void apply(const ::eddy::record& event, ::eddy::state_view store) const;\n");
   p.Print(vars,
           "\n  /// How many records were skipped because the service does not consume their"

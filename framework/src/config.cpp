@@ -47,7 +47,18 @@ constexpr setting settings[] = {
   {"eddy.scheduler.threads", "2", "CAF scheduler threads running partition tasks", true, 1},
   {"eddy.state.dir", "eddy-state",
    "folder of the services' state stores (one SQLite file per journal partition)", false, 0},
-  {"eddy.dead.letter.topic", "", "topic for records whose handler threw (default <service>-dlq)",
+  {"eddy.dead.letter.topic", "",
+   "topic of dead letters: records that failed, outputs refused (default <service>-dlq)", false,
+   0},
+  {"eddy.errors.decode", "dead_letter",
+   "a consumed record that does not decode: dead_letter, continue (log, count, skip) or fail "
+   "(stop the service)",
+   false, 0},
+  {"eddy.errors.handler", "dead_letter",
+   "a record whose handler throws: dead_letter, continue or fail", false, 0},
+  {"eddy.errors.production", "dead_letter",
+   "an output the broker refuses for good (too large, invalid, unknown topic or partition): "
+   "dead_letter, continue or fail; other delivery failures always stop the service",
    false, 0},
 };
 
@@ -218,6 +229,10 @@ expected<void> config::validate() const {
       return error{errc::invalid_config, "setting '" + key
                                            + "' must be at_least_once or exactly_once, got '"
                                            + value + "'"};
+    if (starts_with(key, "eddy.errors.") && !parse_error_response(value))
+      return error{errc::invalid_config, "setting '" + key
+                                           + "' must be dead_letter, continue or fail, got '"
+                                           + value + "'"};
     if (s->integer) {
       auto parsed = parse_integer(value);
       if (!parsed || *parsed < s->minimum)
@@ -313,6 +328,12 @@ std::string config::state_dir() const {
 
 std::string config::dead_letter_topic() const {
   return get("eddy.dead.letter.topic").value_or("");
+}
+
+error_response config::error_response_for(error_moment moment) const {
+  auto key = std::string{"eddy.errors."} + to_string(moment);
+  return parse_error_response(get(key).value_or(find_setting(key)->default_value))
+    .value_or(error_response::dead_letter);
 }
 
 } // namespace eddy

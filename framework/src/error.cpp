@@ -22,6 +22,8 @@ const char* to_string(errc code) noexcept {
       return "not_owned";
     case errc::restore_failed:
       return "restore_failed";
+    case errc::record_failed:
+      return "record_failed";
   }
   return "unknown";
 }

@@ -82,9 +82,19 @@ TEST_CASE("a local table is restored before inputs and kept current") {
     for (int i = 0; i < products; ++i)
       CHECK(answers["p-" + std::to_string(i)] == std::to_string(i * 10));
 
-    // Updates reach the table while the service runs; an empty value deletes a key.
-    eddy::test::produce(eddy::test::broker_bootstrap(), stock, products, product,
-                        [](std::int64_t i) { return i == 0 ? std::string{} : std::string{"new"}; });
+    // Updates reach the table while the service runs; a tombstone deletes a key.
+    {
+      eddy::test::test_producer producer{eddy::test::broker_bootstrap()};
+      for (int i = 0; i < products; ++i) {
+        eddy::record update;
+        update.topic = stock;
+        update.key = product(i);
+        update.value = "new";
+        update.value_null = i == 0;
+        producer.send(update);
+      }
+      producer.flush();
+    }
     REQUIRE(eddy::test::eventually([&] { return changes.load() >= products; }, 30s));
     CHECK(svc->lookup(stock, "p-0").value() == std::nullopt);
     CHECK(svc->lookup(stock, "p-1").value() == std::optional<std::string>{"new"});

@@ -103,6 +103,28 @@ void test_producer::send(const std::string& topic, const std::string& key,
   impl_->producer->poll(0);
 }
 
+void test_producer::send(const record& r) {
+  while (true) {
+    RdKafka::Headers* headers = nullptr;
+    if (!r.headers.empty()) {
+      headers = RdKafka::Headers::create();
+      for (auto& [name, bytes] : r.headers)
+        headers->add(name, bytes.data(), bytes.size());
+    }
+    auto err = impl_->producer->produce(
+      r.topic, r.partition < 0 ? RdKafka::Topic::PARTITION_UA : r.partition,
+      RdKafka::Producer::RK_MSG_COPY, r.value_null ? nullptr : const_cast<char*>(r.value.data()),
+      r.value.size(), r.key_null ? nullptr : r.key.data(), r.key.size(), 0, headers, nullptr);
+    if (err == RdKafka::ERR_NO_ERROR)
+      break;
+    delete headers;
+    if (err != RdKafka::ERR__QUEUE_FULL)
+      throw std::runtime_error{"produce: " + RdKafka::err2str(err)};
+    impl_->producer->poll(10);
+  }
+  impl_->producer->poll(0);
+}
+
 void test_producer::flush() {
   if (impl_->producer->flush(60000) != RdKafka::ERR_NO_ERROR)
     throw std::runtime_error{"produce: flush timed out"};
@@ -176,8 +198,10 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
     r.topic = m->topic_name();
     r.partition = m->partition();
     r.offset = m->offset();
+    r.key_null = m->key_pointer() == nullptr;
     if (m->key())
       r.key = *m->key();
+    r.value_null = m->payload() == nullptr;
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     if (auto* headers = m->headers())
       for (auto& h : headers->get_all())

@@ -42,6 +42,10 @@ public:
   /// Queues one record, waiting while the local queue is full.
   void send(const std::string& topic, const std::string& key, const std::string& value);
 
+  /// Queues `r` to `r.topic` (and `r.partition` unless -1) as written: a null key or
+  /// value stays null, headers included.
+  void send(const record& r);
+
   /// Waits until everything queued is delivered; throws if any delivery failed.
   void flush();
 
@@ -61,7 +65,8 @@ void produce(const std::string& bootstrap, const std::string& topic, std::int64_
 /// Reads `topic` from the beginning until it has at least `expected` records and has
 /// reached the end of every partition, or nothing new came for `idle_timeout`; returns what
 /// it read, in arrival order.
-/// With `read_committed`, records of aborted or open transactions are skipped.
+/// With `read_committed`, records of aborted or open transactions are skipped. Null keys
+/// and values are reported as such (`record::key_null`, `record::value_null`).
 std::vector<record> consume(const std::string& bootstrap, const std::string& topic,
                             std::int64_t expected,
                             std::chrono::milliseconds idle_timeout = std::chrono::seconds{10},

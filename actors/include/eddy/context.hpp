@@ -24,10 +24,19 @@ public:
   virtual ~context() = default;
 
   /// Produces a record to `topic`. The key decides the partition (murmur2, as Kafka's
-  /// Java clients do), so records with the same key keep their order. An empty value is
-  /// written as a null value: a tombstone on compacted topics.
+  /// Java clients do), so records with the same key keep their order. The key is written
+  /// as given: `no_key` (or any view whose `data()` is null, see `record::key_view`) is a
+  /// null key, which Kafka spreads over partitions at random; an empty key is a key. The
+  /// value is always written as a value, even an empty one: it is never a tombstone (use
+  /// `emit_tombstone` to delete).
   virtual void emit(const std::string& topic, std::string_view key, std::string_view value,
                     const std::vector<header>& headers = {})
+    = 0;
+
+  /// Produces a tombstone to `topic`: a record with a null value, which deletes `key` from
+  /// a compacted topic and from the tables built from it. Keys as for `emit`.
+  virtual void emit_tombstone(const std::string& topic, std::string_view key,
+                              const std::vector<header>& headers = {})
     = 0;
 
   /// The name of the running service.

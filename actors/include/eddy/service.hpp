@@ -18,13 +18,17 @@
 #include <eddy/config.hpp>
 #include <eddy/context.hpp>
 #include <eddy/error.hpp>
+#include <eddy/error_policy.hpp>
 #include <eddy/record.hpp>
 #include <eddy/state_view.hpp>
 
 namespace eddy {
 
-/// Handles one record. An exception escaping it sends the record to the service's
-/// dead-letter topic (with headers naming the source and the error); the service goes on.
+/// Handles one record. An exception escaping it is caught and handed to the service's
+/// error policy (`service::on_decode_error` for an `eddy::decode_error`,
+/// `service::on_handler_error` for anything else); by default the record goes to the
+/// dead-letter topic (with headers naming the source and the error) and the service goes
+/// on.
 using handler = std::function<void(const record&, context&)>;
 
 /// Folds one event of the service's journal into the state of its partition, through a
@@ -34,7 +38,8 @@ using handler = std::function<void(const record&, context&)>;
 /// restore). The view is valid during the call only.
 using journal_applier = std::function<void(const record&, state_view)>;
 
-/// Called after a table record was applied: the record (an empty value is a deletion).
+/// Called after a table record was applied: the record (a tombstone, i.e.
+/// `record::is_tombstone()`, is a deletion; an empty value is a value).
 /// Runs on the thread that applied it, while that table partition is locked: it must be
 /// quick and must not call `service::lookup` or the declaration functions (hand the work
 /// to another thread instead, e.g. wake waiters).
@@ -70,15 +75,24 @@ const char* to_string(service_state state) noexcept;
 struct service_stats {
   /// Records handed to handlers.
   std::int64_t records_handled = 0;
-  /// Records emitted by handlers (including dead letters).
+  /// Records emitted by handlers (including dead letters of consumed records).
   std::int64_t records_emitted = 0;
-  /// Handler calls that threw (their records went to the dead-letter topic).
+  /// Handler calls that threw anything but an `eddy::decode_error`, and journal or table
+  /// records a restore skipped because they could not be applied.
   std::int64_t handler_errors = 0;
   /// Records a handler skipped and reported with `context::skipped`, e.g. of a type the
   /// service does not consume or without an `eddy.type` header (the generated dispatcher
   /// under `(eddy.unhandled) = SKIP`). Each is also logged, rate-limited. Included in
   /// `records_handled`.
   std::int64_t records_skipped = 0;
+  /// Consumed records that did not decode (an `eddy::decode_error` escaped the handler).
+  std::int64_t decode_errors = 0;
+  /// Outputs the broker refused or that could not be delivered (dead letters included).
+  std::int64_t production_errors = 0;
+  /// Failed records and refused outputs sent to the dead-letter topic (any moment).
+  std::int64_t dead_letters = 0;
+  /// Failed records and refused outputs that the policy skipped (`log_and_continue`).
+  std::int64_t errors_skipped = 0;
   /// Offset commits made.
   std::int64_t commits = 0;
   /// Partitions currently assigned to this instance.
@@ -136,7 +150,8 @@ public:
   /// topic, so `topic` must have `partitions` partitions like them. Each partition is
   /// restored into the partition's state store before its inputs are handled, then kept
   /// current as records arrive; handlers read it with `context::lookup`, other threads with
-  /// `service::lookup`. An empty value deletes the key. `on_change`, if set, is called
+  /// `service::lookup`. A tombstone (a null value) deletes the key; an empty value is
+  /// kept as a value. `on_change`, if set, is called
   /// after each applied record.
   service& table(std::string topic, int partitions, table_listener on_change = {});
 
@@ -159,22 +174,51 @@ public:
   /// declared with `topic()` or created elsewhere.
   service& consume(std::string topic, handler fn);
 
+  // -- error policies ---------------------------------------------------------------------
+
+  /// Sets what happens to a consumed record that does not decode (its handler threw an
+  /// `eddy::decode_error`). Without it, setting `eddy.errors.decode` picks a shipped policy
+  /// (default: dead-letter). See <eddy/error_policy.hpp>.
+  service& on_decode_error(processing_error_policy policy);
+
+  /// Sets what happens to a record whose handler throws anything else. Without it, setting
+  /// `eddy.errors.handler` picks a shipped policy (default: dead-letter).
+  service& on_handler_error(processing_error_policy policy);
+
+  /// Sets what happens to an output the broker refuses or that cannot be delivered.
+  /// Without it, setting `eddy.errors.production` picks the response to permanent refusals
+  /// (default: dead-letter) and every other failure stops the service. A dead letter of a
+  /// refused output carries its key and headers, and its value unless that is too large
+  /// for the dead-letter topic too (then the value is empty and headers
+  /// `eddy.value.dropped` and `eddy.value.size` say so). In exactly_once the policy is
+  /// asked only for errors reported when the record is produced; see
+  /// `production_error_policy`.
+  service& on_production_error(production_error_policy policy);
+
   // -- running ----------------------------------------------------------------------------
 
   /// Runs until `stop()` is called, SIGINT/SIGTERM arrive (if `handle_signals`), or a
-  /// fatal error occurs (a failed delivery); then stops gracefully: stops fetching,
+  /// fatal error occurs (a failed delivery, an error policy that answered `fail`); then
+  /// stops gracefully: stops fetching,
   /// finishes in-flight records, flushes outputs and commits. Returns the fatal error, if
   /// any, and fails fast on bad config or an unreachable cluster.
   expected<void> run(bool handle_signals = true);
 
   /// Produces a record from outside a handler (an HTTP request, a timer) with the service's
   /// producer, from any thread while `run()` runs. The future yields the record's offset
-  /// once the broker acknowledged it (acks=all), or the delivery error. Fails with
+  /// once the broker acknowledged it (acks=all), or the delivery error. Keys as for
+  /// `context::emit`; the value is a value even when empty, never a tombstone. Fails with
   /// `errc::invalid_config` in exactly_once, whose producer only writes inside
   /// transactions, and with `errc::delivery_failed` when the service is not running.
   std::future<expected<std::int64_t>> publish(const std::string& topic, std::string_view key,
                                               std::string_view value,
                                               const std::vector<header>& headers = {});
+
+  /// Produces a tombstone (a null value, which deletes `key` from a compacted topic and
+  /// its tables) from outside a handler, as `publish` does.
+  std::future<expected<std::int64_t>> publish_tombstone(const std::string& topic,
+                                                        std::string_view key,
+                                                        const std::vector<header>& headers = {});
 
   /// Requests a graceful stop; returns at once.
   void stop() noexcept;

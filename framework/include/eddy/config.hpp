@@ -18,6 +18,7 @@
 #include <string>
 
 #include <eddy/error.hpp>
+#include <eddy/error_policy.hpp>
 
 namespace eddy {
 
@@ -109,9 +110,15 @@ public:
   /// Folder of the state stores. `eddy.state.dir`, default `eddy-state`.
   std::string state_dir() const;
 
-  /// Topic for records whose handler threw; empty means `<service>-dlq`.
-  /// `eddy.dead.letter.topic`.
+  /// Topic of dead letters (see `error_response::dead_letter`); empty means
+  /// `<service>-dlq`. `eddy.dead.letter.topic`.
   std::string dead_letter_topic() const;
+
+  /// The response of the shipped policy for `moment`: `eddy.errors.decode`,
+  /// `eddy.errors.handler` or `eddy.errors.production`, each `dead_letter` (the default),
+  /// `continue` or `fail`. For `production` it applies to permanent refusals only; other
+  /// delivery failures stop the service (`error_policies::permanent_only`).
+  error_response error_response_for(error_moment moment) const;
 
   /// All keys and values, sorted by key.
   const std::map<std::string, std::string>& entries() const noexcept { return entries_; }

@@ -32,6 +32,9 @@ enum class errc : std::uint8_t {
   /// A partition's state could not be restored completely (events it needs are gone from
   /// the journal, or its end was not reached); its inputs are not handled on partial state.
   restore_failed = 9,
+  /// A consumed record did not decode or its handler threw, and the error policy said
+  /// `fail` (see <eddy/error_policy.hpp>).
+  record_failed = 10,
 };
 
 /// Returns the name of an error code, e.g. "invalid_config".

@@ -127,16 +127,19 @@ TEST_CASE_METHOD(fixture, "exactly_once: a commit sends the handled offsets, com
   CHECK(state->store.checkpoint("journal", 0) == 10);
 }
 
-TEST_CASE_METHOD(fixture, "exactly_once: a transaction hands out no more records than its "
-                          "cap") {
+TEST_CASE_METHOD(fixture, "exactly_once: a transaction hands a partition no more records "
+                          "than its share") {
   auto c = make(true);
   auto& p = eddy::test::assign(parts, "in", 0);
+  auto& other = eddy::test::assign(parts, "in", 1);
   c.start();
-  REQUIRE(c.dispatch_allowed());
-  c.dispatched(p, 0, c.transaction_cap() - 1);
-  CHECK(c.dispatch_allowed());
-  c.dispatched(p, c.transaction_cap() - 1, 1);
-  CHECK_FALSE(c.dispatch_allowed());
+  auto cap = c.transaction_cap();
+  REQUIRE(c.dispatch_room(p) == cap);
+  c.dispatched(p, 0, cap - 1);
+  CHECK(c.dispatch_room(p) == 1);
+  c.dispatched(p, cap - 1, 1);
+  CHECK(c.dispatch_room(p) == 0);
+  CHECK(c.dispatch_room(other) == 0); // the commit is due: every task finishes what it has
 }
 
 TEST_CASE_METHOD(fixture, "exactly_once: a commit whose tasks overrun the drain budget "

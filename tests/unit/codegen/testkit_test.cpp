@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <type_traits>
 
 #include <catch2/catch.hpp>
 
@@ -166,6 +167,41 @@ TEST_CASE("a payload that does not parse goes to the dead letters with its type"
              Catch::Contains("cannot parse") && Catch::Contains("shop.PlaceOrder")
                && Catch::Contains("order-commands"));
   CHECK(kit.emitted_records().empty());
+}
+
+TEST_CASE("a dispatcher's decode failure is an eddy::decode_error and a bad state row is not") {
+  static_assert(std::is_base_of_v<eddy::decode_error, eddy::codegen::decode_error>);
+  static_assert(!std::is_base_of_v<eddy::decode_error, eddy::codegen::row_decode_error>);
+  shop::orders_handlers handlers;
+  shop::OrdersDispatcher dispatcher{handlers};
+  eddy::codegen::capture_context ctx{"orders"};
+  eddy::record rec;
+  rec.topic = "order-commands";
+  rec.key = "o1";
+  rec.value = "\xff\xff\xff";
+  rec.headers = {{"eddy.type", "shop.PlaceOrder"}};
+  // The runtime routes it to the decode policy, not the handler policy.
+  CHECK_THROWS_AS(dispatcher.dispatch(rec, ctx), eddy::decode_error);
+  auto store = eddy::state_store::open_in_memory();
+  store.put("o1", "\xff\xff\xff");
+  CHECK_THROWS_AS(eddy::codegen::load_state<shop::OrderState>(store, "o1"),
+                  eddy::codegen::row_decode_error);
+}
+
+TEST_CASE("the capture context keeps null keys and tombstones apart from empty ones") {
+  eddy::codegen::capture_context ctx{"orders"};
+  eddy::context& handler_view = ctx; // as a handler sees it, with its default arguments
+  handler_view.emit("t", eddy::no_key, "");
+  handler_view.emit_tombstone("t", "");
+  REQUIRE(ctx.records().size() == 2);
+  CHECK(ctx.records()[0].key_null);
+  CHECK_FALSE(ctx.records()[0].value_null);
+  CHECK_FALSE(ctx.records()[1].key_null);
+  CHECK(ctx.records()[1].is_tombstone());
+  ctx.put_row("table", "k", "");
+  CHECK(ctx.lookup("table", "k") == std::optional<std::string>{""});
+  ctx.erase_row("table", "k");
+  CHECK(ctx.lookup("table", "k") == std::nullopt);
 }
 
 TEST_CASE("under the DEAD_LETTER policy an unhandled type goes to the dead letters") {

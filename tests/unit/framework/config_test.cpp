@@ -114,3 +114,32 @@ TEST_CASE("defaults apply when a setting is absent") {
   CHECK(parsed->help_requested());
   CHECK(eddy::config::usage("svc").find("eddy.credit.window") != std::string::npos);
 }
+
+TEST_CASE("error policy settings default to dead_letter and accept only the three responses") {
+  eddy::config cfg;
+  for (auto moment :
+       {eddy::error_moment::decode, eddy::error_moment::handler, eddy::error_moment::production})
+    CHECK(cfg.error_response_for(moment) == eddy::error_response::dead_letter);
+  cfg.set("eddy.errors.decode", "continue").set("eddy.errors.handler", "fail");
+  REQUIRE(cfg.validate());
+  CHECK(cfg.error_response_for(eddy::error_moment::decode)
+        == eddy::error_response::log_and_continue);
+  CHECK(cfg.error_response_for(eddy::error_moment::handler) == eddy::error_response::fail);
+  cfg.set("eddy.errors.production", "retry");
+  auto invalid = cfg.validate();
+  REQUIRE_FALSE(invalid);
+  CHECK(invalid.error_value().code == eddy::errc::invalid_config);
+  CHECK_THAT(invalid.error_value().message,
+             Catch::Contains("eddy.errors.production") && Catch::Contains("retry"));
+  CHECK_THAT(eddy::config::describe_settings(), Catch::Contains("eddy.errors.decode"));
+}
+
+TEST_CASE("error responses keep their documented values and setting names") {
+  CHECK(static_cast<int>(eddy::error_response::fail) == 1);
+  CHECK(static_cast<int>(eddy::error_response::log_and_continue) == 2);
+  CHECK(static_cast<int>(eddy::error_response::dead_letter) == 3);
+  for (auto response : {eddy::error_response::fail, eddy::error_response::log_and_continue,
+                        eddy::error_response::dead_letter})
+    CHECK(eddy::parse_error_response(eddy::to_string(response)) == response);
+  CHECK(eddy::parse_error_response("log_and_continue") == std::nullopt);
+}

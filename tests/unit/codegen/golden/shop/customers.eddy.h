@@ -182,8 +182,8 @@ public:
 
   /// Folds one event of journal `credit-events` into the `shop.CreditState` of its key in
   /// `store` through `CreditHandlers::apply()`: the service's journal applier. Events of
-  /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event or the
-  /// stored state does not parse.
+  /// other types are ignored. Throws `::eddy::codegen::decode_error` if the event does not
+  /// parse, `::eddy::codegen::row_decode_error` if the stored state does not.
   void apply(const ::eddy::record& event, ::eddy::state_view store) const;
 
   /// How many records were skipped because the service does not consume their type
