@@ -57,7 +57,7 @@ private:
 
 /// Checks that the journal `topic` keeps every event, as the broker behind `admin` reports
 /// its configs (see `journal_options::snapshots_replace_history`); no `admin` (the mock
-/// cluster has no admin API) skips the check with a warning. A question the broker does not
+/// cluster has no admin API, or the check is off) skips the check with a warning. A question the broker does not
 /// answer is asked again a few times, then fails the start: it never counts as a pass.
 expected<void> check_journal_history(RdKafka::Handle* admin, const std::string& topic,
                                      const journal_options& options,
@@ -66,7 +66,8 @@ expected<void> check_journal_history(RdKafka::Handle* admin, const std::string& 
     return error{errc::invalid_config, "journal '" + topic + "': snapshots_replace_history "
                                          "needs snapshots = true"};
   if (admin == nullptr) {
-    logger().warn("journal retention not checked topic={}: the mock cluster has no admin API",
+    logger().warn("journal retention not checked topic={}: the mock cluster has no admin API "
+                  "or eddy.journal.check.retention=false",
                   topic);
     return {};
   }
@@ -448,7 +449,10 @@ expected<void> service::impl::run(bool handle_signals) {
       !created)
     return fail(created.error_value());
   if (rt.journal)
-    if (auto kept = check_journal_history(mock ? nullptr : out.producer(), rt.journal->topic,
+    if (auto kept = check_journal_history(mock || !cfg.check_journal_retention()
+                                            ? nullptr
+                                            : out.producer(),
+                                          rt.journal->topic,
                                           journal_opts, cfg.startup_timeout());
         !kept)
       return fail(kept.error_value());

@@ -35,8 +35,13 @@ constexpr setting settings[] = {
   {"eddy.processing.guarantee", "at_least_once",
    "at_least_once or exactly_once (Kafka transactions; needs a real broker)", false, 0},
   {"eddy.transactional.id", "",
-   "exactly_once: the producer's transactional.id (default <group.id>-<random>); an instance "
-   "started with the same id fences the older one",
+   "exactly_once: the producer's transactional.id (default <group.id>-<state folder hash>-"
+   "<slot>, the same for an instance restarted on its state folder); an instance started "
+   "with the same id fences the older one",
+   false, 0},
+  {"eddy.journal.check.retention", "true",
+   "read the journal's topic configs at start and refuse one that would lose events; false "
+   "only where the client may not describe configs (an ACL, librdkafka's mock cluster)",
    false, 0},
   {"eddy.startup.timeout.ms", "15000", "how long start-up waits for the cluster", true, 1},
   {"eddy.shutdown.timeout.ms", "30000", "how long a graceful stop waits for in-flight work",
@@ -229,6 +234,9 @@ expected<void> config::validate() const {
       return error{errc::invalid_config, "setting '" + key
                                            + "' must be at_least_once or exactly_once, got '"
                                            + value + "'"};
+    if (key == "eddy.journal.check.retention" && value != "true" && value != "false")
+      return error{errc::invalid_config,
+                   "setting '" + key + "' must be true or false, got '" + value + "'"};
     if (starts_with(key, "eddy.errors.") && !parse_error_response(value))
       return error{errc::invalid_config, "setting '" + key
                                            + "' must be dead_letter, continue or fail, got '"
@@ -320,6 +328,10 @@ int config::mock_brokers() const {
 
 int config::scheduler_threads() const {
   return static_cast<int>(integer_setting("eddy.scheduler.threads"));
+}
+
+bool config::check_journal_retention() const {
+  return get("eddy.journal.check.retention").value_or("true") == "true";
 }
 
 std::string config::state_dir() const {

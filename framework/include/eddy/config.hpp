@@ -90,7 +90,8 @@ public:
   /// `eddy.processing.guarantee`: at_least_once (default) or exactly_once.
   processing_guarantee guarantee() const;
 
-  /// The transactional.id for exactly_once; empty means generate one.
+  /// The transactional.id for exactly_once; empty means derive a stable one per instance
+  /// from the group, the state folder and the instance's slot in it.
   /// `eddy.transactional.id`.
   std::string transactional_id() const;
 
@@ -106,6 +107,10 @@ public:
 
   /// Number of CAF scheduler threads that run partition tasks. `eddy.scheduler.threads`.
   int scheduler_threads() const;
+
+  /// Whether the start checks that the journal keeps every event (its topic configs).
+  /// `eddy.journal.check.retention`, default true.
+  bool check_journal_retention() const;
 
   /// Folder of the state stores. `eddy.state.dir`, default `eddy-state`.
   std::string state_dir() const;

@@ -99,6 +99,7 @@ TEST_CASE("bind() runs the generated dispatcher in a real service") {
   cfg.set("bootstrap.servers", cluster.bootstrap())
     .set("eddy.commit.interval.ms", "100")
     .set("eddy.startup.timeout.ms", "5000")
+    .set("eddy.journal.check.retention", "false") // the mock cluster cannot describe configs
     .set("eddy.state.dir", states.path());
   eddy::service svc{"orders", cfg};
   shop::orders_handlers handlers;
@@ -179,6 +180,7 @@ TEST_CASE("bind() declares the re-keying topic, the journal and the tables of a 
   cfg.set("bootstrap.servers", cluster.bootstrap())
     .set("eddy.commit.interval.ms", "100")
     .set("eddy.startup.timeout.ms", "5000")
+    .set("eddy.journal.check.retention", "false") // the mock cluster cannot describe configs
     .set("eddy.state.dir", states.path());
   eddy::service svc{"credit", cfg};
   shop::credit_handlers handlers;
