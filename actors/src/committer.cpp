@@ -136,7 +136,7 @@ void committer::tick_pipelined(clock::time_point now, std::chrono::milliseconds 
       cap_ = std::max<std::int64_t>(cap_ / 4, 1);
       closed_ = 0;
       begin_transaction();
-      outputs_->open_generation(generations.current());
+      reopen(generations.current());
       next_commit_ = clock::now() + rt_.commit_interval;
       return;
     }
@@ -147,6 +147,12 @@ void committer::tick_pipelined(clock::time_point now, std::chrono::milliseconds 
 
 void committer::launch_commit() {
   committing_offsets_.clear();
+  if (halted()) {
+    std::promise<txn_status> refused;
+    refused.set_value(txn_status{false, false, true, false, false, "a partition failed"});
+    committing_ = refused.get_future();
+    return;
+  }
   for (auto& [key, p] : parts_)
     if (auto offset = p.progress->handled_through(closed_); offset > p.committed)
       committing_offsets_.push_back({p.topic, p.partition, offset});
@@ -185,10 +191,11 @@ void committer::complete_pipelined(std::chrono::milliseconds budget) {
       cap_ = std::max<std::int64_t>(cap_ / 2, 1);
     closed_ = 0;
     begin_transaction();
-    outputs_->open_generation(next);
+    reopen(next);
   } else if (status.fatal || !status.requires_abort) {
     closed_ = 0;
     fail(status, "commit_transaction");
+    outputs_->drop_parked();
     return;
   } else {
     logger().warn("transaction aborted service={} error=\"{}\"", rt_.service_name,
@@ -196,9 +203,17 @@ void committer::complete_pipelined(std::chrono::milliseconds budget) {
     abort_and_rewind();
     closed_ = 0;
     begin_transaction();
-    outputs_->open_generation(outputs_->batch_generations().current());
+    reopen(outputs_->batch_generations().current());
   }
   next_commit_ = clock::now() + rt_.commit_interval;
+}
+
+void committer::reopen(std::uint64_t generation) {
+  // Parked outputs may only go into an open transaction.
+  if (open_)
+    outputs_->open_generation(generation);
+  else
+    outputs_->drop_parked();
 }
 
 void committer::settle() {
@@ -220,7 +235,7 @@ void committer::settle() {
   abort_and_rewind();
   closed_ = 0;
   begin_transaction();
-  outputs_->open_generation(outputs_->batch_generations().current());
+  reopen(outputs_->batch_generations().current());
 }
 
 void committer::complete_at_least_once(clock::time_point now) {
@@ -235,7 +250,8 @@ void committer::complete_at_least_once(clock::time_point now) {
     logger().warn("commit without a quiet point after {} ms service={}: stores of busy "
                   "partitions stay uncommitted",
                   rt_.shutdown_timeout.count(), rt_.service_name);
-  states_.commit(complete, true);
+  if (!halted())
+    states_.commit(complete, true);
   commit_offsets(all_of(parts_), false);
   due_ = false;
   next_commit_ = now + rt_.commit_interval;
@@ -260,7 +276,8 @@ void committer::on_revoke(const std::vector<assigned_partition*>& revoked, bool 
   if (!await_drained(revoked, rt_.shutdown_timeout))
     logger().warn("revoke: in-flight records not finished within {} ms service={}",
                   rt_.shutdown_timeout.count(), rt_.service_name);
-  states_.commit(drained_numbers(), true);
+  if (!halted())
+    states_.commit(drained_numbers(), true);
   commit_offsets(revoked, true);
 }
 
@@ -274,7 +291,8 @@ void committer::finish() {
       abort_and_rewind();
     return;
   }
-  states_.commit(drained_numbers(), true);
+  if (!halted())
+    states_.commit(drained_numbers(), true);
   commit_offsets(all_of(parts_), true);
 }
 
@@ -304,10 +322,20 @@ std::set<std::int32_t> committer::drained_numbers() const {
   std::set<std::int32_t> busy;
   std::set<std::int32_t> result;
   for (auto& [key, p] : parts_)
-    (p.drained() ? result : busy).insert(p.partition);
+    (p.drained() && !p.progress->failed() ? result : busy).insert(p.partition);
   for (auto number : busy)
     result.erase(number);
   return result;
+}
+
+bool committer::halted() {
+  for (auto& [key, p] : parts_)
+    if (p.progress->failed()) {
+      rt_.failure.raise(error{errc::delivery_failed, key.first + "[" + std::to_string(key.second)
+                                                       + "]: " + p.progress->failure_reason()});
+      break;
+    }
+  return rt_.failure.raised();
 }
 
 bool committer::everything_handled() const {
@@ -326,14 +354,19 @@ bool committer::commit_transaction() {
     auto everything = all_of(parts_);
     if (rt_.journal && !rt_.journal->snapshot_topic.empty()) {
       // The transaction's own snapshot rows, at the journal offsets its events got.
-      await_drained(everything, rt_.shutdown_timeout);
-      states_.produce_snapshots(states_.live());
+      if (await_drained(everything, rt_.shutdown_timeout) && !halted())
+        states_.produce_snapshots(states_.live());
+      else
+        status = txn_status{false, false, true, false, false, "journal deliveries not reported "
+                                                              "in time for the snapshot"};
     }
     std::vector<partition_offset> offsets;
     for (auto* p : everything)
       if (auto offset = p->progress->handled(); offset > p->committed)
         offsets.push_back({p->topic, p->partition, offset});
-    if (!offsets.empty())
+    if (status.ok && halted())
+      status = txn_status{false, false, true, false, false, "a partition failed"};
+    if (status.ok && !offsets.empty())
       status = txn_->send_offsets(offsets);
     for (int attempt = 0; status.ok && attempt < 3; ++attempt) {
       status = txn_->commit();
@@ -350,8 +383,13 @@ bool committer::commit_transaction() {
         if (rt_.stateful()) {
           // The SQLite transaction commits only after the Kafka one, once every delivery
           // report (and with it the journal offsets) is in.
-          await_drained(everything, rt_.shutdown_timeout);
-          states_.commit(drained_numbers(), false);
+          // A store left staged here would hold committed rows an abort could roll back.
+          if (!await_drained(everything, rt_.shutdown_timeout) || halted())
+            rt_.failure.raise(error{errc::delivery_failed,
+                                    "deliveries of a committed transaction not reported in "
+                                    "time; stores left uncommitted"});
+          else
+            states_.commit(drained_numbers(), false);
         }
         return true;
       }

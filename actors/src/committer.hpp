@@ -116,6 +116,10 @@ private:
   void launch_commit();
   /// Takes the launched commit's outcome: the next transaction begins, or the work aborts.
   void complete_pipelined(std::chrono::milliseconds budget);
+  /// Opens `generation`'s parked outputs if a transaction is open, else drops them.
+  void reopen(std::uint64_t generation);
+  /// Raises the failure of any failed partition; true once any failure was raised.
+  bool halted();
   void commit_offsets(const std::vector<assigned_partition*>& which, bool sync);
   /// The partition numbers all of whose assigned partitions are drained.
   std::set<std::int32_t> drained_numbers() const;

@@ -62,9 +62,12 @@ instance_slot::~instance_slot() {
 }
 
 std::string instance_slot::stable_name() const {
-  // FNV-1a: stable across runs and builds, unlike std::hash.
+  // The host too: replicas in containers often share the same folder path. FNV-1a:
+  // stable across runs and builds, unlike std::hash.
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
   std::uint32_t hash = 2166136261u;
-  for (unsigned char c : folder_) {
+  for (unsigned char c : std::string{host} + ":" + folder_) {
     hash ^= c;
     hash *= 16777619u;
   }

@@ -26,8 +26,8 @@ public:
   /// The slot's number, from 0.
   int number() const noexcept { return number_; }
 
-  /// A short stable name of the folder and the slot, e.g. `3f2a9c01-0`: the same folder
-  /// and slot always give the same name.
+  /// A short stable name of the host, the folder and the slot, e.g. `3f2a9c01-0`: the
+  /// same host, folder and slot always give the same name.
   std::string stable_name() const;
 
 private:

@@ -13,7 +13,10 @@ bool is_fencing(RdKafka::ErrorCode code) {
          || code == RdKafka::ERR_INVALID_PRODUCER_EPOCH
          // A member the group moved on from may not commit for its old generation.
          || code == RdKafka::ERR_ILLEGAL_GENERATION || code == RdKafka::ERR_UNKNOWN_MEMBER_ID
-         || code == RdKafka::ERR_FENCED_INSTANCE_ID;
+         || code == RdKafka::ERR_FENCED_INSTANCE_ID
+         // The coordinator ended the transaction of a stalled instance (past its
+         // transaction.timeout.ms) and bumped its epoch: another instance took over.
+         || code == RdKafka::ERR_INVALID_TXN_STATE;
 }
 
 /// Classifies (and frees) a librdkafka transactional error; null is success.

@@ -168,6 +168,11 @@ void poll_loop::adopt_restored() {
     rt_.failure.raise(*outcome.failure);
   for (auto& state : outcome.restored) {
     auto number = state->partition;
+    bool wanted = std::any_of(parts_.begin(), parts_.end(), [&](auto& entry) {
+      return entry.second.partition == number && entry.second.restoring;
+    });
+    if (!wanted)
+      continue; // revoked while it was restored
     states_.adopt(state);
     for (auto& [key, p] : parts_) {
       if (p.partition != number || !p.restoring)

@@ -42,6 +42,8 @@ public:
                                                          std::int32_t partition) {
     std::string last;
     for (int attempt = 1; attempt <= settings_.watermark_attempts; ++attempt) {
+      if (cancelled_ && cancelled_())
+        return error{errc::restore_failed, "cancelled"};
       auto found = reader_.watermarks(topic, partition);
       if (found)
         return found;

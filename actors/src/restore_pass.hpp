@@ -8,7 +8,9 @@
 // The log is the truth, so a pass never completes on less of it: a journal whose first
 // offset is above what a store needs (its checkpoint, the offset a snapshot covers, or 0
 // for an empty store), a watermark query that keeps failing, or an end that is not reached
-// all fail the pass with `errc::restore_failed`, naming the partition and the offsets.
+// all fail the pass with `errc::restore_failed`, naming the partition and the offsets. One
+// exception, so a poison event cannot turn every restart into a crash loop: an event
+// whose applier throws is logged, counted as a handler error and passed over.
 
 #include <chrono>
 #include <cstdint>

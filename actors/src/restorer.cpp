@@ -84,8 +84,10 @@ void restorer::work() {
     });
     lock.lock();
     if (restored) {
+      // A number cancelled after the pass stopped looking is not wanted any more.
       for (auto& state : *restored)
-        done_.restored.push_back(std::move(state));
+        if (cancelled_.count(state->partition) == 0 && !stopping_)
+          done_.restored.push_back(std::move(state));
     } else if (!cancelled_.empty() || stopping_) {
       // Restore again, later, whatever of this pass is still wanted.
       for (auto number : current_)

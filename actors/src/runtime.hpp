@@ -29,10 +29,11 @@ namespace eddy::detail {
 /// more and the service stops.
 class failure_latch {
 public:
-  /// Keeps `err` unless an earlier failure was raised.
+  /// Keeps `err` unless an earlier failure was raised. A fenced instance sees its
+  /// deliveries fail first: `fenced` replaces `delivery_failed`, naming the cause.
   void raise(error err) {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (!first_)
+    if (!first_ || (first_->code == errc::delivery_failed && err.code == errc::fenced))
       first_ = std::move(err);
     raised_.store(true);
   }

@@ -381,6 +381,11 @@ expected<void> service::impl::run(bool handle_signals) {
   rt.shutdown_timeout = cfg.shutdown_timeout();
   rt.on_stopping = [this] { transition(service_state::stopping); };
   rt.on_restoring = [this](bool restoring) {
+    // A restore cancelled by a stop must not make a stopping service look running again.
+    auto now = state.load();
+    if (now == service_state::stopping || now == service_state::stopped
+        || now == service_state::failed)
+      return;
     transition(restoring ? service_state::restoring : service_state::running);
   };
   rt.exactly_once = cfg.guarantee() == processing_guarantee::exactly_once;

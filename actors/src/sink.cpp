@@ -257,6 +257,11 @@ void sink::dr_cb(RdKafka::Message& message) {
       partition_progress::release(d->owner);
     return;
   }
+  if (d && d->owner->owner->retired()) {
+    // Work an aborted transaction undid (its outputs purged): nothing to refuse.
+    partition_progress::release(d->owner);
+    return;
+  }
   auto failures = failed_.fetch_add(1) + 1;
   if (!d) {
     // Owned by no ticket (a snapshot row): the flush that awaits it reports the failure.

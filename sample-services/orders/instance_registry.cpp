@@ -48,7 +48,7 @@ void instance_registry::apply(const eddy::record& rec) {
   if (rec.key == self_)
     return;
   std::lock_guard<std::mutex> guard{mtx_};
-  if (rec.value.empty()) {
+  if (rec.is_tombstone() || rec.value.empty()) { // an empty value: an older instance's tombstone
     entries_.erase(rec.key);
     return;
   }

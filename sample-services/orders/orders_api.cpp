@@ -624,7 +624,7 @@ struct orders_api::impl {
 
   /// Deletes this instance's registry entry, waiting briefly for the broker.
   void leave_registry() {
-    auto gone = svc.publish(opts.registry_topic, opts.instance_id, "");
+    auto gone = svc.publish_tombstone(opts.registry_topic, opts.instance_id);
     if (gone.wait_for(leave_timeout) != std::future_status::ready)
       eddy::logger().warn("orders: registry tombstone not acknowledged within {} ms",
                           leave_timeout.count());

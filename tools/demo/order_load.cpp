@@ -149,7 +149,11 @@ std::string describe(const httplib::Result& result) {
 
 struct order_load::impl {
   impl(const order_mix& m, load_options o, posted_callback cb)
-    : mix(m), opts(std::move(o)), on_posted(std::move(cb)), queues(opts.endpoints.size()) {
+    : mix(m),
+      opts(std::move(o)),
+      on_posted(std::move(cb)),
+      queues(opts.endpoints.size()),
+      due_at(static_cast<std::size_t>(mix.count())) {
     for (auto& endpoint : opts.endpoints)
       connections.push_back(std::make_unique<connection_pool>(endpoint));
   }
@@ -168,6 +172,9 @@ struct order_load::impl {
   mutable std::mutex mtx;
   load_snapshot counts;
   std::vector<double> latencies_ms;
+  std::vector<double> post_ms;
+  /// When each order was due, by index.
+  std::vector<clock_type::time_point> due_at;
   std::vector<std::string> validated;
   std::optional<clock_type::time_point> first_post;
   clock_type::time_point last_post;
@@ -193,6 +200,7 @@ struct order_load::impl {
       {
         std::lock_guard<std::mutex> guard{mtx};
         ++counts.scheduled;
+        due_at[static_cast<std::size_t>(i)] = due;
       }
       queues[static_cast<std::size_t>(i) % queues.size()].push(i);
     }
@@ -223,6 +231,12 @@ struct order_load::impl {
       std::lock_guard<std::mutex> guard{mtx};
       if (!first_post)
         first_post = sent;
+      auto late = std::chrono::duration<double, std::milli>(
+                    sent - due_at[static_cast<std::size_t>(index)])
+                    .count();
+      if (late > 100)
+        ++counts.late;
+      counts.max_late_ms = std::max(counts.max_late_ms, late);
     }
     if (!create(client, planned, sent + opts.decision_wait)) {
       std::lock_guard<std::mutex> guard{mtx};
@@ -233,6 +247,7 @@ struct order_load::impl {
       std::lock_guard<std::mutex> guard{mtx};
       ++counts.posted;
       last_post = clock_type::now();
+      post_ms.push_back(std::chrono::duration<double, std::milli>(last_post - sent).count());
     }
     on_posted(planned.id, planned);
     await_decision(client, planned, sent);
@@ -347,11 +362,13 @@ bool order_load::finished() const {
 load_snapshot order_load::snapshot() const {
   auto& self = *impl_;
   std::vector<double> sorted;
+  std::vector<double> posts;
   load_snapshot result;
   {
     std::lock_guard<std::mutex> guard{self.mtx};
     result = self.counts;
     sorted = self.latencies_ms;
+    posts = self.post_ms;
     if (result.posted > 0)
       result.posting_seconds = seconds_between(*self.first_post, self.last_post);
     if (result.decided > 0)
@@ -361,6 +378,10 @@ load_snapshot order_load::snapshot() const {
   result.p50_ms = quantile(sorted, 0.50);
   result.p99_ms = quantile(sorted, 0.99);
   result.max_ms = sorted.empty() ? 0 : sorted.back();
+  std::sort(posts.begin(), posts.end());
+  result.post_p50_ms = quantile(posts, 0.50);
+  result.in_flight_cap =
+    static_cast<std::int64_t>(self.queues.size()) * self.opts.workers_per_endpoint;
   return result;
 }
 

@@ -57,6 +57,15 @@ struct load_snapshot {
   double p50_ms = 0;
   double p99_ms = 0;
   double max_ms = 0;
+  /// POST round trip (request → 201) of the accepted orders, in ms: the median.
+  double post_p50_ms = 0;
+  /// Orders whose POST began more than 100 ms after their time: they waited for a worker,
+  /// all of which were busy with earlier orders (at the cap of orders in flight).
+  std::int64_t late = 0;
+  /// The most an order's POST began after its time, in ms.
+  double max_late_ms = 0;
+  /// Orders in flight at most (workers over all endpoints).
+  std::int64_t in_flight_cap = 0;
   /// Requests that failed (no answer, or an error status other than a long-poll's 504);
   /// all but refusals were retried.
   std::int64_t errors = 0;

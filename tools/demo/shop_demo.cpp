@@ -549,6 +549,31 @@ private:
     return found.size();
   }
 
+  /// Says plainly whether posting kept the requested rate, and if not, why.
+  void print_lag(const shop_demo::load_snapshot& s) const {
+    if (s.posted == 0 || s.posting_seconds <= 0)
+      return;
+    auto achieved = static_cast<double>(s.posted) / s.posting_seconds;
+    if (s.late == 0 && achieved >= 0.95 * opts_.rate) {
+      std::printf("  pace        kept the requested %.0f orders/s\n", opts_.rate);
+      return;
+    }
+    std::printf("  pace        FELL BEHIND the requested %.0f orders/s (%.1f/s): %lld orders "
+                "were posted over 100 ms late (up to %.0f ms)\n",
+                opts_.rate, achieved, static_cast<long long>(s.late), s.max_late_ms);
+    // Little's law: orders in flight = rate x time each one is in flight.
+    auto needed = opts_.rate * (s.p50_ms / 1000.0);
+    if (s.late > 0 && needed >= 0.5 * static_cast<double>(s.in_flight_cap))
+      std::printf("              why: decisions are slower than posts — %.0f orders/s x p50 "
+                  "%.0f ms keeps about %.0f in flight, and the demo waits for each decision "
+                  "with at most %lld in flight, so new orders queued for a free slot\n",
+                  opts_.rate, s.p50_ms, needed, static_cast<long long>(s.in_flight_cap));
+    else
+      std::printf("              why: the orders API answered POSTs slowly (p50 %.0f ms) — "
+                  "the machine or the broker is the limit, not the cap of %lld in flight\n",
+                  s.post_p50_ms, static_cast<long long>(s.in_flight_cap));
+  }
+
   /// Prints the summary; returns the exit code.
   int summarise(const shop_demo::load_snapshot& s, std::optional<std::size_t> mails) {
     auto planned = mix_.planned_kinds(s.scheduled);
@@ -579,8 +604,10 @@ private:
       std::printf("  throughput  %.1f decisions/s (first POST to last decision: %.1f s)\n",
                   static_cast<double>(s.decided) / s.deciding_seconds, s.deciding_seconds);
     if (s.decided > 0)
-      std::printf("  latency     POST -> decision: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-                  s.p50_ms, s.p99_ms, s.max_ms);
+      std::printf("  latency     POST -> decision: p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
+                  "POST alone p50 %.1f ms\n",
+                  s.p50_ms, s.p99_ms, s.max_ms, s.post_p50_ms);
+    print_lag(s);
     if (mails)
       std::printf("  mails       %zu of %zu validated orders got their confirmation (%s)\n",
                   *mails, validated_ids_.size(), mail_topic_.c_str());

@@ -290,3 +290,12 @@ TEST_CASE_METHOD(fixture, "exactly_once without state: a commit waits only for t
   CHECK(outputs.opened == std::vector<std::uint64_t>{third});
   CHECK_FALSE(outputs.generations.must_park(third));
 }
+
+TEST_CASE("a fence found after failed deliveries is reported as the cause") {
+  eddy::detail::failure_latch latch;
+  latch.raise(eddy::error{eddy::errc::delivery_failed, "message timed out"});
+  latch.raise(eddy::error{eddy::errc::commit_failed, "later"});
+  CHECK(latch.first()->code == eddy::errc::delivery_failed);
+  latch.raise(eddy::error{eddy::errc::fenced, "the broker ended the stalled transaction"});
+  CHECK(latch.first()->code == eddy::errc::fenced);
+}

@@ -200,6 +200,7 @@ TEST_CASE("a cancelled restore fails with `cancelled` and keeps what it read") {
   CHECK(restored.error_value().message == "cancelled");
   auto reopened = states.open(0);
   REQUIRE(reopened);
-  CHECK((*reopened)->store.checkpoint("journal", 0) == 3);
-  CHECK((*reopened)->store.get("k") == "3");
+  // Asked once before the offsets are read, then before each read: two records got in.
+  CHECK((*reopened)->store.checkpoint("journal", 0) == std::optional<std::int64_t>{2});
+  CHECK((*reopened)->store.get("k") == std::optional<std::string>{"2"});
 }
