@@ -102,7 +102,14 @@ expected<void> poll_loop::run(caf::blocking_actor* self) {
   for (auto& [key, p] : parts_)
     set_paused(p, true);
   committer_->settle(); // parked outputs of a pipelined commit hold the tasks' credit
-  if (!drain_all())
+  // After a fatal producer error, or any failure in exactly_once, nothing the tasks still
+  // hold can commit: waiting for it would only delay the stop.
+  check_failures();
+  auto fatal = rt_.failure.first();
+  bool hopeless = fatal
+                  && (rt_.exactly_once || fatal->code == errc::fenced
+                      || fatal->code == errc::kafka_error);
+  if (!hopeless && !drain_all())
     logger().warn("stop: in-flight records not finished within {} ms service={}",
                   rt_.shutdown_timeout.count(), rt_.service_name);
   check_failures();
