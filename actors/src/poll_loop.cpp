@@ -470,6 +470,12 @@ void poll_loop::on_revoke(std::vector<RdKafka::TopicPartition*>& partitions) {
     restorer_->cancel(numbers);
   if (lost)
     rt_.counters.partitions_lost.fetch_add(static_cast<std::int64_t>(revoked.size()));
+  if (lost && rt_.exactly_once && !revoked.empty())
+    // The group moved on (this instance stalled past its session): its open transaction
+    // is aborted and another instance owns the partitions now. A zombie stops.
+    rt_.failure.raise(error{errc::fenced, "the consumer group moved on from this instance "
+                                          "(its session timed out): its partitions belong "
+                                          "to another instance now"});
   committer_->on_revoke(revoked, lost);
   for (auto* p : revoked) {
     if (p->paused && !p->restoring)
