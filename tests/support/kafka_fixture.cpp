@@ -296,6 +296,14 @@ service_thread::~service_thread() {
   }
 }
 
+eddy::config mock_service_config(const std::string& bootstrap) {
+  eddy::config cfg;
+  cfg.set("bootstrap.servers", bootstrap)
+    .set("eddy.commit.interval.ms", "100")
+    .set("eddy.startup.timeout.ms", "5000");
+  return cfg;
+}
+
 bool service_thread::wait_assigned(std::int64_t partitions, std::chrono::milliseconds timeout) {
   return eventually(
     [&] {

@@ -87,6 +87,10 @@ std::int64_t committed_total(const std::string& bootstrap, const std::string& gr
 void commit_end_offsets(const std::string& bootstrap, const std::string& group,
                         const std::string& topic, int partitions);
 
+/// The configuration of a service under test on librdkafka's mock cluster at `bootstrap`:
+/// quick commits (100 ms) and a short start-up timeout (5 s).
+eddy::config mock_service_config(const std::string& bootstrap);
+
 /// Runs a service's `run()` on a thread of its own; `stop_and_join()` stops it gracefully.
 class service_thread {
 public:

@@ -21,11 +21,8 @@ using namespace std::chrono_literals;
 namespace {
 
 eddy::config mock_config(const eddy::testing::mock_cluster& cluster) {
-  eddy::config cfg;
-  cfg.set("bootstrap.servers", cluster.bootstrap())
-    .set("eddy.commit.interval.ms", "100")
-    .set("eddy.startup.timeout.ms", "5000")
-    .set("eddy.batch.max.records", "10");
+  auto cfg = eddy::test::mock_service_config(cluster.bootstrap());
+  cfg.set("eddy.batch.max.records", "10");
   return cfg;
 }
 

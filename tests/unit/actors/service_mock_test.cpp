@@ -18,11 +18,7 @@ using namespace std::chrono_literals;
 namespace {
 
 eddy::config mock_config(const eddy::testing::mock_cluster& cluster) {
-  eddy::config cfg;
-  cfg.set("bootstrap.servers", cluster.bootstrap())
-    .set("eddy.commit.interval.ms", "100")
-    .set("eddy.startup.timeout.ms", "5000");
-  return cfg;
+  return eddy::test::mock_service_config(cluster.bootstrap());
 }
 
 std::string key_of(std::int64_t i) {
