@@ -8,14 +8,11 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 #include <unordered_map>
 #include <vector>
-
-#include <unistd.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -25,6 +22,9 @@
 #include <eddy/options.pb.h>
 #include <eddy/record.hpp>
 
+#include "change_notifier.hpp"
+#include "forwarder.hpp"
+#include "host_identity.hpp"
 #include "instance_registry.hpp"
 #include "order_json.hpp"
 
@@ -35,16 +35,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
-
-/// Marks a request forwarded by another instance (its value: that instance's id). An
-/// instance never forwards such a request again, so a stale registry cannot make a loop.
-constexpr const char* forwarded_header = "X-Eddy-Forwarded-By";
-
-/// Names the instance that answered, on every response.
-constexpr const char* served_by_header = "X-Eddy-Served-By";
-
-/// "This instance does not own the key": the forwarder tries another owner.
-constexpr int misdirected = 421;
 
 /// How often a waiting request re-checks ownership even without a change of its key.
 constexpr milliseconds recheck_interval{250};
@@ -76,25 +66,6 @@ void refuse(httplib::Response& res, int status, const std::string& reason) {
   reply(res, status, nlohmann::json{{"error", reason}});
 }
 
-std::string random_hex(std::size_t bytes) {
-  static thread_local std::mt19937_64 engine{std::random_device{}()
-                                             ^ (std::uint64_t{std::random_device{}()} << 32)};
-  static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes; ++i) {
-    auto byte = engine() & 0xff;
-    out.push_back(digits[byte >> 4]);
-    out.push_back(digits[byte & 0xf]);
-  }
-  return out;
-}
-
-std::string host_name() {
-  char name[256] = {};
-  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0')
-    return "localhost";
-  return name;
-}
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<milliseconds>(
@@ -102,26 +73,6 @@ std::int64_t wall_ms() {
     .count();
 }
 
-/// Reads the integer setting `key` of `cfg` into `out`, if set; the error names the key.
-eddy::expected<void> integer_setting(const eddy::config& cfg, const std::string& key,
-                                     std::int64_t min, std::int64_t max, std::int64_t& out) {
-  auto value = cfg.get(key);
-  if (!value)
-    return {};
-  std::int64_t parsed = 0;
-  std::size_t used = 0;
-  try {
-    parsed = std::stoll(*value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != value->size() || parsed < min || parsed > max)
-    return eddy::error{eddy::errc::invalid_config,
-                       key + "=" + *value + ": expected an integer from " + std::to_string(min)
-                         + " to " + std::to_string(max)};
-  out = parsed;
-  return {};
-}
 
 /// The base URL of `host:port` as other machines reach it.
 std::string endpoint_of(const std::string& host, int port) {
@@ -133,87 +84,12 @@ std::string endpoint_of(const std::string& host, int port) {
   return "http://" + name + ":" + std::to_string(port);
 }
 
-/// Lets request threads sleep until the table row of a key changed. A request registers
-/// a watch before its first look at the table, so that no change between the look and the
-/// wait is lost.
-class change_notifier {
-public:
-  /// A registration for one key; unregisters when destroyed.
-  class watch {
-  public:
-    watch(change_notifier& owner, std::string key) : owner_(owner), key_(std::move(key)) {
-      std::lock_guard<std::mutex> guard{owner_.mtx_};
-      auto& s = owner_.slots_[key_];
-      ++s.watchers;
-      seen_ = s.changes;
-    }
-
-    ~watch() {
-      std::lock_guard<std::mutex> guard{owner_.mtx_};
-      auto i = owner_.slots_.find(key_);
-      if (--i->second.watchers == 0)
-        owner_.slots_.erase(i);
-    }
-
-    watch(const watch&) = delete;
-    watch& operator=(const watch&) = delete;
-
-    /// Waits until the key changed since the last wait, `wake_all()` was called, or
-    /// `until` passed.
-    void wait_until(clock::time_point until) {
-      std::unique_lock<std::mutex> lock{owner_.mtx_};
-      auto& s = owner_.slots_[key_];
-      s.cv.wait_until(lock, until, [&] { return s.changes != seen_ || owner_.woken_; });
-      seen_ = s.changes;
-    }
-
-  private:
-    change_notifier& owner_;
-    std::string key_;
-    std::uint64_t seen_ = 0;
-  };
-
-  /// Wakes the watchers of `key`.
-  void changed(const std::string& key) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto i = slots_.find(key);
-    if (i == slots_.end())
-      return;
-    ++i->second.changes;
-    i->second.cv.notify_all();
-  }
-
-  /// Wakes every watcher now and from now on (at shutdown).
-  void wake_all() {
-    std::lock_guard<std::mutex> guard{mtx_};
-    woken_ = true;
-    for (auto& [key, s] : slots_)
-      s.cv.notify_all();
-  }
-
-private:
-  struct slot {
-    std::condition_variable cv;
-    std::uint64_t changes = 0;
-    int watchers = 0;
-  };
-
-  std::mutex mtx_;
-  std::unordered_map<std::string, slot> slots_;
-  bool woken_ = false;
-};
 
 /// What this instance's table says about an order.
 struct local_read {
   enum kind_t { found, absent, not_owned, failed } kind;
   Order order;
   std::string reason;
-};
-
-/// The answer of another instance, or why there was none.
-struct forwarded {
-  std::optional<httplib::Response> response;
-  std::string failure;
 };
 
 } // namespace
@@ -256,16 +132,8 @@ struct orders_api::impl {
   };
   std::map<std::string, pending_order> pending;
 
-  /// Clients of forwarded requests in progress, aborted at the stop.
-  std::mutex clients_mtx;
-  std::set<httplib::Client*> clients;
-
-  /// Aborts the forwarded requests in progress; `stopping` keeps new ones from starting.
-  void abort_forwarding() {
-    std::lock_guard<std::mutex> guard{clients_mtx};
-    for (auto* client : clients)
-      client->stop();
-  }
+  /// Forwards requests for keys of other instances.
+  forwarder forwarding{opts.instance_id, registry, publish_timeout};
 
   // -- the table --------------------------------------------------------------------------
 
@@ -295,74 +163,6 @@ struct orders_api::impl {
   }
 
   // -- forwarding -------------------------------------------------------------------------
-
-  /// Sends `req` (path `path`) to the instance at `to`, allowing it `budget`.
-  forwarded forward(const std::string& to, const httplib::Request& req, const std::string& path,
-                    milliseconds budget) {
-    httplib::Client client{to};
-    {
-      std::lock_guard<std::mutex> guard{clients_mtx};
-      if (stopping)
-        return {std::nullopt, "instance " + opts.instance_id + " is shutting down"};
-      clients.insert(&client);
-    }
-    struct unregister {
-      impl& self;
-      httplib::Client* client;
-      ~unregister() {
-        std::lock_guard<std::mutex> guard{self.clients_mtx};
-        self.clients.erase(client);
-      }
-    } unregistered{*this, &client};
-    client.set_connection_timeout(1, 0);
-    auto read = budget + milliseconds{2000};
-    client.set_read_timeout(static_cast<time_t>(read.count() / 1000),
-                            static_cast<time_t>(read.count() % 1000 * 1000));
-    httplib::Headers headers{{forwarded_header, opts.instance_id}};
-    auto result = req.method == "POST"
-                    ? client.Post(path, headers, req.body, "application/json")
-                    : client.Get(path, headers);
-    if (!result)
-      return {std::nullopt, to + ": " + httplib::to_string(result.error())};
-    if (result->status == misdirected)
-      return {std::nullopt, to + ": " + result->body};
-    return {*result, {}};
-  }
-
-  /// Relays another instance's answer.
-  static void relay(const httplib::Response& from, httplib::Response& res) {
-    res.status = from.status;
-    for (auto name : {"Location", served_by_header})
-      if (from.has_header(name)) {
-        res.headers.erase(name);
-        res.set_header(name, from.get_header_value(name));
-      }
-    res.set_content(from.body, from.get_header_value("Content-Type").empty()
-                                 ? "application/json"
-                                 : from.get_header_value("Content-Type"));
-  }
-
-  /// One round of forwarding `req` to the owners of `partition` the registry knows, as
-  /// `path`; a GET passes on the time left until `deadline`. True once `res` holds an
-  /// answer; otherwise `failure` says why no owner answered.
-  bool forward_round(const httplib::Request& req, httplib::Response& res,
-                     std::int32_t partition, const std::string& path, clock::time_point deadline,
-                     std::string& failure) {
-    for (auto& owner : registry.owners_of(partition)) {
-      auto budget = std::max(milliseconds{0},
-                             std::chrono::duration_cast<milliseconds>(deadline - clock::now()));
-      auto answer = req.method == "GET"
-                      ? forward(owner, req, path + "?timeout=" + std::to_string(budget.count()),
-                                budget)
-                      : forward(owner, req, path, publish_timeout);
-      if (answer.response) {
-        relay(*answer.response, res);
-        return true;
-      }
-      failure = answer.failure;
-    }
-    return false;
-  }
 
   /// Answers 503 for `partition` when no owner answered before the deadline.
   void no_owner(httplib::Response& res, std::int32_t partition, const std::string& failure) {
@@ -436,7 +236,7 @@ struct orders_api::impl {
                                      + id + "': " + local.reason);
           return;
         }
-        if (forward_round(req, res, partition, path, deadline, failure))
+        if (forwarding.forward_round(req, res, partition, path, deadline, failure))
           return;
         if (clock::now() >= deadline) {
           no_owner(res, partition, failure);
@@ -490,7 +290,7 @@ struct orders_api::impl {
                "instance " + opts.instance_id + " does not own order '" + order.id() + "'");
         return;
       }
-      if (forward_round(req, res, partition, "/v1/orders", deadline, failure))
+      if (forwarding.forward_round(req, res, partition, "/v1/orders", deadline, failure))
         return;
       if (clock::now() >= deadline) {
         no_owner(res, partition, failure);
@@ -688,66 +488,6 @@ struct orders_api::impl {
   }
 };
 
-// -- orders_api_options -------------------------------------------------------------------
-
-eddy::expected<orders_api_options>
-orders_api_options::from_config(const eddy::config& cfg, const std::string& service_name) {
-  orders_api_options opts;
-  opts.host = cfg.get("app.http.host").value_or(opts.host);
-  opts.advertised_url = cfg.get("app.http.advertised.url").value_or("");
-  opts.instance_id = cfg.get("app.instance.id").value_or("");
-  if (opts.instance_id.empty())
-    opts.instance_id = host_name() + "-" + std::to_string(getpid()) + "-" + random_hex(4);
-  opts.registry_topic = cfg.get("app.registry.topic").value_or(opts.registry_topic);
-  opts.group = cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(service_name));
-
-  std::int64_t port = opts.port;
-  std::int64_t threads = opts.threads;
-  auto body = static_cast<std::int64_t>(opts.max_body_bytes);
-  auto default_timeout = opts.default_timeout.count();
-  auto max_timeout = opts.max_timeout.count();
-  auto heartbeat = opts.heartbeat.count();
-  for (auto checked : {integer_setting(cfg, "app.http.port", 0, 65535, port),
-                       integer_setting(cfg, "app.http.threads", 2, 1024, threads),
-                       integer_setting(cfg, "app.http.max.body.bytes", 1, 64 << 20, body),
-                       integer_setting(cfg, "app.poll.max.timeout.ms", 0, 3600000, max_timeout),
-                       integer_setting(cfg, "app.poll.default.timeout.ms", 0, 3600000,
-                                       default_timeout),
-                       integer_setting(cfg, "app.registry.heartbeat.ms", 100, 600000, heartbeat)})
-    if (!checked)
-      return checked.error_value();
-  if (default_timeout > max_timeout)
-    return eddy::error{eddy::errc::invalid_config,
-                       "app.poll.default.timeout.ms must not exceed app.poll.max.timeout.ms ("
-                         + std::to_string(max_timeout) + ")"};
-  opts.port = static_cast<int>(port);
-  opts.threads = static_cast<int>(threads);
-  opts.max_body_bytes = static_cast<std::size_t>(body);
-  opts.default_timeout = milliseconds{default_timeout};
-  opts.max_timeout = milliseconds{max_timeout};
-  opts.heartbeat = milliseconds{heartbeat};
-  return opts;
-}
-
-std::string orders_api_options::describe_settings() {
-  return "  app.http.host                 address to listen on (default 127.0.0.1)\n"
-         "  app.http.port                 port to listen on; 0 picks a free one (default 8080)\n"
-         "  app.http.advertised.url       base URL other instances forward to (default\n"
-         "                                http://HOST:PORT, the host name for 0.0.0.0)\n"
-         "  app.http.threads              request threads; a waiting long-poll holds one "
-         "(default 32)\n"
-         "  app.http.max.body.bytes       largest POST body, larger ones get 413 (default "
-         "65536)\n"
-         "  app.poll.default.timeout.ms   GET long-poll time without ?timeout= (default "
-         "10000)\n"
-         "  app.poll.max.timeout.ms       largest ?timeout= accepted (default 60000)\n"
-         "  app.instance.id               this instance's registry id (default "
-         "HOST-PID-RANDOM)\n"
-         "  app.registry.topic            compacted topic of the instance registry (default\n"
-         "                                orders-instances)\n"
-         "  app.registry.heartbeat.ms     registry refresh period; entries expire after three\n"
-         "                                (default 2000)\n";
-}
 
 // -- orders_api ---------------------------------------------------------------------------
 
@@ -802,7 +542,7 @@ void orders_api::stop() {
   }
   self.stop_cv.notify_all();
   self.changes.wake_all();
-  self.abort_forwarding();
+  self.forwarding.stop();
   self.registry_thread.join();
   self.leave_registry();
   self.server.stop();
