@@ -33,9 +33,13 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "demo_options.hpp"
+#include "demo_summary.hpp"
 #include "kafka_admin.hpp"
 #include "order_load.hpp"
 #include "order_mix.hpp"
+#include "progress_line.hpp"
+#include "service_logs.hpp"
 #include "service_process.hpp"
 #include "shop/email.pb.h"
 #include "shop/payments.pb.h"
@@ -45,6 +49,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
+using shop_demo::last_service_state;
+using shop_demo::listening_endpoint;
+using options = shop_demo::demo_options;
+using shop_demo::progress_line;
 namespace fs = std::filesystem;
 using shop_demo::shop_service;
 
@@ -66,19 +74,6 @@ constexpr auto settle_time = 1s;
 /// How long the demo waits for the confirmation mails of the validated orders.
 constexpr auto mail_timeout = 20s;
 
-/// The command line.
-struct options {
-  std::int64_t orders = 1000;
-  double rate = 100;
-  int instances = 1;
-  int products = 10;
-  bool keep = false;
-  std::string bootstrap;
-  std::string services_dir = EDDY_DEMO_SERVICES_DIR;
-  std::string run_dir;
-  int wait_seconds = 30;
-};
-
 /// One running instance of a shop service.
 struct instance {
   const shop_service* service;
@@ -86,41 +81,6 @@ struct instance {
   std::unique_ptr<shop_demo::service_process> process;
   /// The base URL of an orders instance, once its log named it.
   std::string endpoint;
-};
-
-/// Writes the live progress line to stderr: rewritten in place on a terminal, otherwise a
-/// new line every few seconds.
-class progress_line {
-public:
-  progress_line() : terminal_(::isatty(STDERR_FILENO) != 0) {
-  }
-
-  /// Shows `text` as the current progress; off a terminal only every few seconds, unless
-  /// `always`.
-  void show(const std::string& text, bool always = false) {
-    auto now = clock_type::now();
-    if (terminal_) {
-      std::fprintf(stderr, "\r%s\033[K", text.c_str());
-      shown_ = true;
-    } else if (always || now - last_ >= 2s) {
-      std::fprintf(stderr, "%s\n", text.c_str());
-      last_ = now;
-    }
-    std::fflush(stderr);
-  }
-
-  /// Ends the line so that the next output starts on a fresh one.
-  void finish() {
-    if (terminal_ && shown_)
-      std::fprintf(stderr, "\n");
-    shown_ = false;
-    last_ = {};
-  }
-
-private:
-  bool terminal_;
-  bool shown_ = false;
-  clock_type::time_point last_{};
 };
 
 /// Six hex digits naming a run.
@@ -136,33 +96,6 @@ std::string format(const char* pattern, double value) {
   char text[64];
   std::snprintf(text, sizeof text, pattern, value);
   return text;
-}
-
-/// The state the last "service state" line of a service log names, or "starting".
-std::string last_service_state(const std::string& log) {
-  static const std::string marker = "service state service=";
-  auto at = log.rfind(marker);
-  if (at == std::string::npos)
-    return "starting";
-  auto state = log.find("state=", at + marker.size());
-  if (state == std::string::npos)
-    return "starting";
-  state += 6;
-  auto end = log.find_first_of(" \n", state);
-  return log.substr(state, end == std::string::npos ? std::string::npos : end - state);
-}
-
-/// The base URL an orders instance says it listens on, or empty if it has not yet.
-std::string listening_endpoint(const std::string& log) {
-  static const std::string marker = " listening on ";
-  auto at = log.find(marker);
-  if (at == std::string::npos)
-    return {};
-  auto start = at + marker.size();
-  auto end = log.find_first_of(" \n", start);
-  if (end == std::string::npos)
-    return {};
-  return log.substr(start, end - start);
 }
 
 /// The shop's run: everything between the broker and the summary.
@@ -549,88 +482,23 @@ private:
     return found.size();
   }
 
-  /// Says plainly whether posting kept the requested rate, and if not, why.
-  void print_lag(const shop_demo::load_snapshot& s) const {
-    if (s.posted == 0 || s.posting_seconds <= 0)
-      return;
-    auto achieved = static_cast<double>(s.posted) / s.posting_seconds;
-    if (s.late == 0 && achieved >= 0.95 * opts_.rate) {
-      std::printf("  pace        kept the requested %.0f orders/s\n", opts_.rate);
-      return;
-    }
-    std::printf("  pace        FELL BEHIND the requested %.0f orders/s (%.1f/s): %lld orders "
-                "were posted over 100 ms late (up to %.0f ms)\n",
-                opts_.rate, achieved, static_cast<long long>(s.late), s.max_late_ms);
-    // Little's law: orders in flight = rate x time each one is in flight.
-    auto needed = opts_.rate * (s.p50_ms / 1000.0);
-    if (s.late > 0 && needed >= 0.5 * static_cast<double>(s.in_flight_cap))
-      std::printf("              why: decisions are slower than posts — %.0f orders/s x p50 "
-                  "%.0f ms keeps about %.0f in flight, and the demo waits for each decision "
-                  "with at most %lld in flight, so new orders queued for a free slot\n",
-                  opts_.rate, s.p50_ms, needed, static_cast<long long>(s.in_flight_cap));
-    else
-      std::printf("              why: the orders API answered POSTs slowly (p50 %.0f ms) — "
-                  "the machine or the broker is the limit, not the cap of %lld in flight\n",
-                  s.post_p50_ms, static_cast<long long>(s.in_flight_cap));
-  }
-
   /// Prints the summary; returns the exit code.
   int summarise(const shop_demo::load_snapshot& s, std::optional<std::size_t> mails) {
-    auto planned = mix_.planned_kinds(s.scheduled);
-    std::printf("\nsummary of run %s%s\n", run_id_.c_str(),
-                interrupted_                ? " (interrupted)"
-                : !service_failure_.empty() ? (" (stopped: " + service_failure_ + ")").c_str()
-                                            : "");
-    std::printf("  orders      %lld posted of %lld", static_cast<long long>(s.posted),
-                static_cast<long long>(opts_.orders));
-    if (s.posting_seconds > 0)
-      std::printf(", %.1f orders/s over %.1f s", static_cast<double>(s.posted) / s.posting_seconds,
-                  s.posting_seconds);
-    std::printf("\n  planned     ");
-    bool first = true;
-    for (auto& [kind, count] : planned) {
-      std::printf("%s%lld %s", first ? "" : ", ", static_cast<long long>(count),
-                  shop_demo::to_string(kind));
-      first = false;
-    }
-    std::printf("\n  decided     %lld: %lld VALIDATED, %lld FAILED, %s\n",
-                static_cast<long long>(s.decided), static_cast<long long>(s.validated),
-                static_cast<long long>(s.failed),
-                s.unexpected == 0 ? "all as planned"
-                                  : (std::to_string(s.unexpected) + " NOT as planned").c_str());
-    for (auto& example : s.unexpected_examples)
-      std::printf("              %s\n", example.c_str());
-    if (s.deciding_seconds > 0)
-      std::printf("  throughput  %.1f decisions/s (first POST to last decision: %.1f s)\n",
-                  static_cast<double>(s.decided) / s.deciding_seconds, s.deciding_seconds);
-    if (s.decided > 0)
-      std::printf("  latency     POST -> decision: p50 %.1f ms, p99 %.1f ms, max %.1f ms; "
-                  "POST alone p50 %.1f ms\n",
-                  s.p50_ms, s.p99_ms, s.max_ms, s.post_p50_ms);
-    print_lag(s);
-    if (mails)
-      std::printf("  mails       %zu of %zu validated orders got their confirmation (%s)\n",
-                  *mails, validated_ids_.size(), mail_topic_.c_str());
-    std::string missing;
+    shop_demo::run_report run;
+    run.run_id = run_id_;
+    run.orders = opts_.orders;
+    run.rate = opts_.rate;
+    run.wait_seconds = opts_.wait_seconds;
+    run.interrupted = interrupted_;
+    run.service_failure = service_failure_;
+    run.payments_failure = payments_failure_;
+    run.mails = mails;
+    run.validated = validated_ids_.size();
+    run.mail_topic = mail_topic_;
     for (auto& svc : services_)
       if (programs_.count(svc.name) == 0)
-        missing += (missing.empty() ? "" : ", ") + svc.name;
-    if (!missing.empty())
-      std::printf("  not run     %s (not built)\n", missing.c_str());
-    if (s.refused > 0)
-      std::printf("  refused     %lld POSTs\n", static_cast<long long>(s.refused));
-    if (s.undecided > 0)
-      std::printf("  undecided   %lld orders not decided within %d s\n",
-                  static_cast<long long>(s.undecided), opts_.wait_seconds);
-    if (s.abandoned > 0)
-      std::printf("  abandoned   %lld orders still waiting when posting stopped\n",
-                  static_cast<long long>(s.abandoned));
-    if (s.errors > 0)
-      std::printf("  errors      %lld requests failed%s (the first: %s)\n",
-                  static_cast<long long>(s.errors), s.refused > 0 ? "" : " and were retried",
-                  s.first_error.c_str());
-    if (!payments_failure_.empty())
-      std::printf("  payments    %s\n", payments_failure_.c_str());
+        run.not_run += (run.not_run.empty() ? "" : ", ") + svc.name;
+    shop_demo::print_summary(s, mix_.planned_kinds(s.scheduled), run);
     if (interrupted_)
       return interrupted_exit;
     if (!service_failure_.empty() || !payments_failure_.empty())
@@ -682,40 +550,13 @@ private:
 } // namespace
 
 int main(int argc, char** argv) {
-  options opts;
+  shop_demo::demo_options opts;
   CLI::App app{"The Eddy shop demo: runs the shop's services as processes on a Kafka broker, "
                "posts orders over HTTP at a steady rate with a live progress line, and "
                "summarises how they were decided and how fast. Ctrl-C stops it cleanly (twice: "
                "kills the services).",
                "shop-demo"};
-  app.add_option("--orders", opts.orders, "orders to post")->capture_default_str()
-    ->check(CLI::Range(std::int64_t{1}, std::int64_t{10000000}));
-  app.add_option("--rate", opts.rate, "orders posted per second")->capture_default_str()
-    ->check(CLI::Range(0.1, 100000.0));
-  app.add_option("--instances", opts.instances,
-                 "instances of each service (orders instances get a port each and are posted "
-                 "to round-robin)")
-    ->capture_default_str()
-    ->check(CLI::Range(1, 16));
-  app.add_option("--products", opts.products, "products in the warehouse")
-    ->capture_default_str()
-    ->check(CLI::Range(1, 10000));
-  app.add_flag("--keep", opts.keep, "keep the run folder (logs and state stores) afterwards; "
-                                    "it is kept anyway when the run fails");
-  app.footer("Exit code: 0 when every order was decided as planned (and, with the email "
-             "service, mailed) and every service stopped cleanly; 130 after Ctrl-C; 1 "
-             "otherwise, 2 for bad arguments.");
-  app.add_option("--bootstrap", opts.bootstrap,
-                 "Kafka bootstrap servers (default: $EDDY_KAFKA_BOOTSTRAP_SERVERS)");
-  app.add_option("--services", opts.services_dir,
-                 "folder of the built services, each as <name>/<name>")
-    ->capture_default_str();
-  app.add_option("--run-dir", opts.run_dir,
-                 "where the run's folder eddy-shop-demo-<run id> (the services' logs and state) "
-                 "is made (default: the system's temporary directory)");
-  app.add_option("--wait", opts.wait_seconds, "seconds an order may take to be decided")
-    ->capture_default_str()
-    ->check(CLI::Range(1, 3600));
+  shop_demo::add_demo_options(app, opts);
   CLI11_PARSE(app, argc, argv);
   // Line by line, so that the steps and the progress (on stderr) appear in order.
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
