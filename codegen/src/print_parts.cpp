@@ -10,7 +10,6 @@ std::string quote(const std::string& text) {
   return "\"" + google::protobuf::CEscape(text) + "\"";
 }
 
-
 vars_t service_vars(const service_model& svc) {
   auto& name = svc.service->name();
   vars_t vars{

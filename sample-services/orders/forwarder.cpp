@@ -7,7 +7,7 @@ namespace shop {
 using std::chrono::milliseconds;
 
 forwarded forwarder::forward(const std::string& to, const httplib::Request& req,
-                           const std::string& path, milliseconds budget) {
+                             const std::string& path, milliseconds budget) {
   httplib::Client client{to};
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -51,8 +51,8 @@ void forwarder::relay(const httplib::Response& from, httplib::Response& res) {
 }
 
 bool forwarder::forward_round(const httplib::Request& req, httplib::Response& res,
-                            std::int32_t partition, const std::string& path,
-                            clock::time_point deadline, std::string& failure) {
+                              std::int32_t partition, const std::string& path,
+                              clock::time_point deadline, std::string& failure) {
   for (auto& owner : registry_.owners_of(partition)) {
     auto budget = std::max(milliseconds{0},
                            std::chrono::duration_cast<milliseconds>(deadline - clock::now()));
