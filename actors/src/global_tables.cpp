@@ -16,7 +16,8 @@ using clock = std::chrono::steady_clock;
 global_table_reader::global_table_reader(runtime& rt,
                                          std::unique_ptr<RdKafka::KafkaConsumer> consumer,
                                          std::map<std::string, int> partitions)
-  : rt_(rt), consumer_(std::move(consumer)), partitions_(std::move(partitions)) {}
+  : rt_(rt), consumer_(std::move(consumer)), fetch_(*consumer_),
+    partitions_(std::move(partitions)) {}
 
 global_table_reader::~global_table_reader() {
   running_ = false;
@@ -72,7 +73,7 @@ expected<void> global_table_reader::load(std::chrono::milliseconds timeout) {
                                         + "] did not reach its end within "
                                         + std::to_string(timeout.count()) + " ms"};
     }
-    std::unique_ptr<RdKafka::Message> m{consumer_->consume(200)};
+    auto m = fetch_.consume(200);
     if (m->err() == RdKafka::ERR__PARTITION_EOF) {
       // Done with a partition once its position (past markers) reaches the end.
       std::vector<RdKafka::TopicPartition*> where{
@@ -113,7 +114,7 @@ void global_table_reader::start() {
   follower_ = std::thread{[this] {
     auto last_commit = clock::now();
     while (running_.load()) {
-      std::unique_ptr<RdKafka::Message> m{consumer_->consume(100)};
+      auto m = fetch_.consume(100);
       if (m->err() == RdKafka::ERR_NO_ERROR)
         apply(*m);
       if (clock::now() - last_commit > std::chrono::seconds{1}) {

@@ -15,6 +15,7 @@
 
 #include <eddy/error.hpp>
 
+#include "fetch_waker.hpp"
 #include "runtime.hpp"
 
 namespace eddy::detail {
@@ -42,6 +43,7 @@ private:
 
   runtime& rt_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  fetch_waker fetch_;
   std::map<std::string, int> partitions_;
   std::thread follower_;
   std::atomic<bool> running_{false};

@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "fetch_waker.hpp"
 #include "sink.hpp"
 
 namespace eddy::detail {
@@ -99,6 +100,9 @@ txn_status kafka_transaction_port::abort() {
 
 // -- kafka_log_reader -----------------------------------------------------------------------
 
+kafka_log_reader::kafka_log_reader(std::unique_ptr<RdKafka::KafkaConsumer> consumer)
+  : consumer_(std::move(consumer)), fetch_(std::make_unique<fetch_waker>(*consumer_)) {}
+
 kafka_log_reader::~kafka_log_reader() {
   if (consumer_)
     consumer_->close();
@@ -123,7 +127,7 @@ void kafka_log_reader::assign(const std::vector<partition_offset>& from) {
 }
 
 void kafka_log_reader::next(log_read& into, std::chrono::milliseconds timeout) {
-  std::unique_ptr<RdKafka::Message> m{consumer_->consume(static_cast<int>(timeout.count()))};
+  auto m = fetch_->consume(static_cast<int>(timeout.count()));
   auto* raw = m->c_ptr();
   switch (m->err()) {
     case RdKafka::ERR_NO_ERROR:

@@ -155,10 +155,11 @@ private:
 };
 
 /// A consumer outside the group (partition EOF events on), for restores.
+class fetch_waker;
+
 class kafka_log_reader final : public log_reader {
 public:
-  explicit kafka_log_reader(std::unique_ptr<RdKafka::KafkaConsumer> consumer)
-    : consumer_(std::move(consumer)) {}
+  explicit kafka_log_reader(std::unique_ptr<RdKafka::KafkaConsumer> consumer);
   ~kafka_log_reader() override;
   expected<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic,
                                                              std::int32_t partition) override;
@@ -169,6 +170,7 @@ public:
 
 private:
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::unique_ptr<fetch_waker> fetch_;
 };
 
 /// Appends the headers of `raw` to `out`, in the order they were written.

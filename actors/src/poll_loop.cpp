@@ -1,6 +1,7 @@
 #include "poll_loop.hpp"
 
 #include <algorithm>
+#include <string>
 #include <thread>
 
 #include <eddy/log.hpp>
@@ -23,6 +24,7 @@ poll_loop::~poll_loop() = default;
 
 void poll_loop::attach(RdKafka::KafkaConsumer* consumer) {
   consumer_ = consumer;
+  fetch_.emplace(*consumer);
   group_ = std::make_unique<kafka_group_port>(*consumer);
   if (rt_.exactly_once)
     txn_ = std::make_unique<kafka_transaction_port>(*rt_.out, *consumer, rt_.shutdown_timeout);
@@ -74,10 +76,15 @@ expected<void> poll_loop::run(caf::blocking_actor* self) {
     switch (message->err()) {
       case RdKafka::ERR_NO_ERROR:
         consecutive_errors = 0;
+        fetch_->consumed(*message);
         if (auto* p = lookup(*message))
           append(*p, *message);
         break;
       case RdKafka::ERR__TIMED_OUT:
+        if (fetch_->drained())
+          wake_fetcher();
+        dispatch_all();
+        break;
       case RdKafka::ERR__PARTITION_EOF:
         dispatch_all();
         break;
@@ -341,11 +348,24 @@ void poll_loop::set_paused(assigned_partition& p, bool paused) {
     return;
   }
   p.paused = paused;
+  // A pause dropped what was queued for the partition; fetch again now, not after the
+  // broker thread's next one-second wait.
+  if (!paused)
+    fetch_->wake(list);
   if (p.restoring)
     return; // paused for its restore, not for credit
   rt_.counters.paused_partitions.fetch_add(paused ? 1 : -1);
   if (paused)
     rt_.counters.pauses.fetch_add(1);
+}
+
+void poll_loop::wake_fetcher() {
+  partition_list running;
+  for (auto& [key, p] : parts_)
+    if (!p.paused)
+      running.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
+  if (!running.items.empty() && fetch_->wake(running))
+    rt_.counters.fetch_wakeups.fetch_add(1);
 }
 
 void poll_loop::start_task(assigned_partition& p) {

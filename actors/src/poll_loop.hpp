@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -26,6 +27,7 @@
 
 #include "assignment.hpp"
 #include "committer.hpp"
+#include "fetch_waker.hpp"
 #include "kafka_ports.hpp"
 #include "restorer.hpp"
 #include "runtime.hpp"
@@ -57,6 +59,8 @@ private:
   void dispatch_all();
   void apply_credit();
   void set_paused(assigned_partition& p, bool paused);
+  /// Wakes the fetchers of the running partitions, which a full queue may have stopped.
+  void wake_fetcher();
   /// Spawns `p`'s task on its partition's live state (if the service is stateful).
   void start_task(assigned_partition& p);
   /// Replaces `p`'s task and progress after an aborted transaction (see committer).
@@ -84,6 +88,7 @@ private:
   /// Last (topic handle, partition) → entry, so the per-record lookup avoids strings.
   std::map<std::pair<const void*, std::int32_t>, assigned_partition*> index_;
   std::size_t pending_records_ = 0;
+  std::optional<fetch_waker> fetch_;
   /// When to ask again for committed offsets a stale coordinator did not answer, or zero.
   std::chrono::steady_clock::time_point requery_at_{};
 };

@@ -66,6 +66,7 @@ struct runtime_counters {
   std::atomic<std::int64_t> assigned_partitions{0};
   std::atomic<std::int64_t> paused_partitions{0};
   std::atomic<std::int64_t> pauses{0};
+  std::atomic<std::int64_t> fetch_wakeups{0};
   std::atomic<std::int64_t> events_restored{0};
   std::atomic<std::int64_t> partitions_lost{0};
   std::atomic<std::int64_t> partitions_restoring{0};

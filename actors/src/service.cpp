@@ -288,6 +288,7 @@ service_stats service::stats() const noexcept {
   result.assigned_partitions = c.assigned_partitions.load();
   result.paused_partitions = c.paused_partitions.load();
   result.pauses = c.pauses.load();
+  result.fetch_wakeups = c.fetch_wakeups.load();
   result.events_restored = c.events_restored.load();
   result.partitions_lost = c.partitions_lost.load();
   result.partitions_restoring = c.partitions_restoring.load();

@@ -164,8 +164,9 @@ double eddy_service(const std::string& bootstrap, const std::string& in, const s
   if (!running.stop_and_join())
     std::cerr << "eddy service stopped with an error\n";
   auto stats = svc.stats();
-  std::printf("  (%s: %lld commits, %lld partition pauses for credit)\n", guarantee.c_str(),
-              static_cast<long long>(stats.commits), static_cast<long long>(stats.pauses));
+  std::printf("  (%s: %lld commits, %lld partition pauses for credit, %lld fetch wake-ups)\n",
+              guarantee.c_str(), static_cast<long long>(stats.commits),
+              static_cast<long long>(stats.pauses), static_cast<long long>(stats.fetch_wakeups));
   return static_cast<double>(opt.records) / elapsed;
 }
 

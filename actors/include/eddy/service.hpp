@@ -101,6 +101,9 @@ struct service_stats {
   std::int64_t paused_partitions = 0;
   /// How often a partition was paused for lack of credit since start.
   std::int64_t pauses = 0;
+  /// How often the poll loop woke a fetcher that librdkafka 2.0.2 had left idle after its
+  /// queue filled (a workaround; see the README's settings).
+  std::int64_t fetch_wakeups = 0;
   /// Journal events replayed into state stores since start.
   std::int64_t events_restored = 0;
   /// Partitions taken from this instance without a revocation (it exceeded

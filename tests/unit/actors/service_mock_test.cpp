@@ -99,6 +99,41 @@ TEST_CASE("a task out of credit gets its partition paused until credit returns")
   CHECK(svc.stats().pauses >= 1);
 }
 
+TEST_CASE("waking a fetcher left idle by a full queue loses and repeats no record") {
+  // A tiny queue limit and credit window: the loop wakes fetchers and resumes paused
+  // partitions by seeking, over and over, while every offset must arrive once and in order.
+  eddy::testing::mock_cluster cluster;
+  cluster.create_topic("wake-in", 2);
+  cluster.create_topic("wake-dlq", 1);
+  constexpr std::int64_t total = 20000;
+  eddy::test::produce(cluster.bootstrap(), "wake-in", total, key_of, value_of);
+
+  auto cfg = mock_config(cluster);
+  cfg.set("consumer.queued.min.messages", "200")
+    .set("eddy.credit.window", "1000")
+    .set("eddy.batch.max.records", "100");
+  eddy::service svc{"wake", cfg};
+  std::mutex mtx;
+  std::map<std::int32_t, std::int64_t> next_offset;
+  std::int64_t out_of_order = 0;
+  svc.consume("wake-in", [&](const eddy::record& r, eddy::context&) {
+    std::lock_guard<std::mutex> guard{mtx};
+    auto& next = next_offset[r.partition];
+    if (r.offset != next)
+      ++out_of_order;
+    next = r.offset + 1;
+  });
+  eddy::test::service_thread running{svc};
+  REQUIRE(eddy::test::eventually([&] { return svc.stats().records_handled >= total; }, 60s));
+  REQUIRE(running.stop_and_join());
+  auto stats = svc.stats();
+  CHECK(out_of_order == 0);
+  CHECK(stats.records_handled == total);
+  CHECK(next_offset[0] + next_offset[1] == total);
+  CHECK(stats.fetch_wakeups > 0);
+  CHECK(stats.pauses > 0);
+}
+
 TEST_CASE("a record whose handler throws goes to the dead-letter topic and the service goes on") {
   eddy::testing::mock_cluster cluster;
   cluster.create_topic("dl-in", 2);
