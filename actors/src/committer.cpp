@@ -83,14 +83,8 @@ void committer::tick(clock::time_point now) {
   }
   if (everything_handled()) {
     bool full = full_;
-    if (commit_transaction()) {
-      // Let the next transaction take as much as the tasks finish well inside its budget.
-      auto drain = clock::now() - due_since_;
-      if (full && drain < budget / 4)
-        cap_ = std::min(cap_ * 2, max_transaction_cap);
-      else if (drain > budget / 2)
-        cap_ = std::max<std::int64_t>(cap_ / 2, 1);
-    }
+    if (commit_transaction())
+      adapt_cap(clock::now() - due_since_, full, budget);
     begin_transaction();
     due_ = false;
     next_commit_ = clock::now() + rt_.commit_interval;
@@ -184,11 +178,7 @@ void committer::complete_pipelined(std::chrono::milliseconds budget) {
         p.transaction_start = p.dispatched_next > p.committed ? p.committed : -1;
       }
     rt_.counters.commits.fetch_add(1);
-    auto took = clock::now() - due_since_;
-    if (took < budget / 4 && closed_full_)
-      cap_ = std::min(cap_ * 2, max_transaction_cap);
-    else if (took > budget / 2)
-      cap_ = std::max<std::int64_t>(cap_ / 2, 1);
+    adapt_cap(clock::now() - due_since_, closed_full_, budget);
     closed_ = 0;
     begin_transaction();
     reopen(next);
@@ -206,6 +196,18 @@ void committer::complete_pipelined(std::chrono::milliseconds budget) {
     reopen(outputs_->batch_generations().current());
   }
   next_commit_ = clock::now() + rt_.commit_interval;
+}
+
+void committer::adapt_cap(clock::duration took, bool full, std::chrono::milliseconds budget) {
+  // Let the next transaction take as much as the tasks finish well inside its budget. A
+  // fast pipeline grows fourfold, so it spends only its first few commits on tiny
+  // transactions; slow handlers never come near the fast end.
+  if (full && took < budget / 16)
+    cap_ = std::min(cap_ * 4, max_transaction_cap);
+  else if (full && took < budget / 4)
+    cap_ = std::min(cap_ * 2, max_transaction_cap);
+  else if (took > budget / 2)
+    cap_ = std::max<std::int64_t>(cap_ / 2, 1);
 }
 
 void committer::reopen(std::uint64_t generation) {

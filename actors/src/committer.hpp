@@ -116,6 +116,9 @@ private:
   void launch_commit();
   /// Takes the launched commit's outcome: the next transaction begins, or the work aborts.
   void complete_pipelined(std::chrono::milliseconds budget);
+  /// Sizes the next transaction from how long the last one `took` to commit, and whether
+  /// it was closed `full` (a partition used up its share).
+  void adapt_cap(clock::duration took, bool full, std::chrono::milliseconds budget);
   /// Opens `generation`'s parked outputs if a transaction is open, else drops them.
   void reopen(std::uint64_t generation);
   /// Raises the failure of any failed partition; true once any failure was raised.

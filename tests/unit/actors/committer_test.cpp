@@ -142,6 +142,24 @@ TEST_CASE_METHOD(fixture, "exactly_once: a transaction hands a partition no more
   CHECK(c.dispatch_room(other) == 0); // the commit is due: every task finishes what it has
 }
 
+TEST_CASE_METHOD(fixture, "exactly_once: a full transaction that commits at once lets the "
+                          "next take four times as much") {
+  auto c = make(true);
+  auto& p = eddy::test::assign(parts, "in", 0);
+  c.start();
+  auto cap = c.transaction_cap();
+  for (int round = 1; round <= 2; ++round) {
+    auto first = p.committed < 0 ? 0 : p.committed;
+    auto share = c.transaction_cap();
+    c.dispatched(p, first, share);
+    eddy::test::deliver(eddy::test::hand_out_and_handle(p, first, first + share));
+    c.tick(std::chrono::steady_clock::now());
+    REQUIRE(p.committed == first + share);
+  }
+  CHECK(c.transaction_cap() == 16 * cap);
+  CHECK(c.aborts() == 0);
+}
+
 TEST_CASE_METHOD(fixture, "exactly_once: a commit whose tasks overrun the drain budget "
                           "aborts, rewinds and restarts the tasks") {
   env.add_journal(1);
