@@ -50,6 +50,10 @@ constexpr setting settings[] = {
    "use an in-process librdkafka mock cluster of N brokers (not durable, no transactions)",
    true, 0},
   {"eddy.scheduler.threads", "2", "CAF scheduler threads running partition tasks", true, 1},
+  {"eddy.scheduler.idle.polls", "20",
+   "times an idle scheduler thread looks for work, 50 us apart, before it sleeps until work "
+   "comes (CAF's default of 500 keeps threads spinning at moderate load)",
+   true, 0},
   {"eddy.state.dir", "eddy-state",
    "folder of the services' state stores (one SQLite file per journal partition)", false, 0},
   {"eddy.dead.letter.topic", "",
@@ -328,6 +332,10 @@ int config::mock_brokers() const {
 
 int config::scheduler_threads() const {
   return static_cast<int>(integer_setting("eddy.scheduler.threads"));
+}
+
+std::int64_t config::scheduler_idle_polls() const {
+  return integer_setting("eddy.scheduler.idle.polls");
 }
 
 bool config::check_journal_retention() const {

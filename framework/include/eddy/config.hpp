@@ -108,6 +108,10 @@ public:
   /// Number of CAF scheduler threads that run partition tasks. `eddy.scheduler.threads`.
   int scheduler_threads() const;
 
+  /// How often an idle scheduler thread polls for work (50 us apart) before it sleeps until
+  /// work is enqueued. `eddy.scheduler.idle.polls`.
+  std::int64_t scheduler_idle_polls() const;
+
   /// Whether the start checks that the journal keeps every event (its topic configs).
   /// `eddy.journal.check.retention`, default true.
   bool check_journal_retention() const;
