@@ -95,7 +95,15 @@ txn_status kafka_transaction_port::commit() {
 
 txn_status kafka_transaction_port::abort() {
   auto closed = out_.close_gate();
-  return classify(out_.producer()->abort_transaction(-1));
+  // A coordinator that does not answer must not hang the service (and the tasks waiting on
+  // the gate) for ever: a timed-out abort may be called again, once, then it fails.
+  txn_status status;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    status = classify(out_.producer()->abort_transaction(static_cast<int>(timeout_.count())));
+    if (status.ok || !status.retriable)
+      break;
+  }
+  return status;
 }
 
 // -- kafka_log_reader -----------------------------------------------------------------------

@@ -136,8 +136,9 @@ private:
   RdKafka::KafkaConsumer& consumer_;
 };
 
-/// The sink's transactional producer, for the group of `consumer`. `abort` closes the
-/// sink's produce gate while it runs, so no output of the aborted work slips past it.
+/// The sink's transactional producer, for the group of `consumer`. Each call waits at most
+/// `timeout`; `abort` tries twice before it reports failure, and closes the sink's produce
+/// gate while it runs, so no output of the aborted work slips past it.
 class kafka_transaction_port final : public transaction_port {
 public:
   kafka_transaction_port(sink& out, RdKafka::KafkaConsumer& consumer,
@@ -154,9 +155,9 @@ private:
   std::chrono::milliseconds timeout_;
 };
 
-/// A consumer outside the group (partition EOF events on), for restores.
 class fetch_waker;
 
+/// A consumer outside the group (partition EOF events on), for restores.
 class kafka_log_reader final : public log_reader {
 public:
   explicit kafka_log_reader(std::unique_ptr<RdKafka::KafkaConsumer> consumer);

@@ -245,9 +245,11 @@ void poll_loop::requery_offsets() {
     consumer_->assign(current);
     RdKafka::TopicPartition::destroy(current);
   }
+  // Through set_paused, so the count of partitions paused for credit stays right; librdkafka
+  // keeps a pause across unassign and assign, so every one is resumed there too.
   for (auto* tp : stuck.items)
     if (auto i = parts_.find({tp->topic(), tp->partition()}); i != parts_.end())
-      i->second.paused = false;
+      set_paused(i->second, false);
   consumer_->resume(stuck.items);
 }
 

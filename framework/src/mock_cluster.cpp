@@ -39,4 +39,12 @@ void mock_cluster::create_topic(const std::string& topic, int partitions) {
                              + "': " + rd_kafka_err2str(err)};
 }
 
+void mock_cluster::set_broker_up(int id, bool up) {
+  auto err = up ? rd_kafka_mock_broker_set_up(impl_->cluster, id)
+                : rd_kafka_mock_broker_set_down(impl_->cluster, id);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error{"mock cluster: cannot set broker " + std::to_string(id)
+                             + (up ? " up: " : " down: ") + rd_kafka_err2str(err)};
+}
+
 } // namespace eddy::testing

@@ -33,6 +33,12 @@ public:
   /// Creates `topic` with `partitions` partitions; throws std::runtime_error on failure.
   void create_topic(const std::string& topic, int partitions);
 
+  // -- faults -----------------------------------------------------------------------------
+
+  /// Takes broker `id` (1 to the number of brokers) down: its connections close and it
+  /// accepts none, until it is brought `up` again. Throws std::runtime_error on failure.
+  void set_broker_up(int id, bool up);
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;
