@@ -119,7 +119,19 @@ public:
       try {
         job.apply(read);
       } catch (const std::exception& e) {
-        // One bad record must not turn every restart into a crash loop: say which, go on.
+        // The live path never journals an event its applier rejects, so this one came from
+        // elsewhere or the applier changed: the state would silently differ from the log.
+        if (!rt_.restore_skips_bad_events) {
+          for (auto& each : jobs)
+            each.store->rollback(); // back to the last checkpoint, before the bad event
+          reader_.unassign();
+          return error{errc::restore_failed,
+                       "the applier rejected the event at offset "
+                         + std::to_string(read.rec.offset) + " of " + where(job.topic, job.partition)
+                         + ": " + e.what()
+                         + "; fix the applier, or set eddy.errors.restore=continue to skip "
+                           "such events (the state then lacks them)"};
+        }
         rt_.counters.handler_errors.fetch_add(1);
         logger().error("restore skipped a record service={} topic={} partition={} offset={} "
                        "error=\"{}\"",

@@ -170,6 +170,9 @@ struct runtime {
   /// while running; the production policy lives in the sink).
   processing_error_policy on_decode_error;
   processing_error_policy on_handler_error;
+  /// A journal event whose applier throws during a restore is logged, counted and skipped
+  /// (`eddy.errors.restore=continue`) instead of failing the restore.
+  bool restore_skips_bad_events = false;
 
   /// Keeps the first error a policy answered `fail` to; it stops the service (through
   /// the failed ticket) and is what `run()` returns.

@@ -348,6 +348,7 @@ expected<void> service::impl::run(bool handle_signals) {
     cfg.set("consumer.fetch.wait.max.ms", "25");
   std::optional<detail::instance_slot> slot;
   // A policy set in code wins; otherwise the settings pick a shipped one.
+  rt.restore_skips_bad_events = cfg.restore_skips_bad_events();
   rt.on_decode_error = on_decode_error ? on_decode_error
                                        : processing_error_policy{error_policies::fixed{
                                            cfg.error_response_for(error_moment::decode)}};

@@ -65,6 +65,10 @@ constexpr setting settings[] = {
    false, 0},
   {"eddy.errors.handler", "dead_letter",
    "a record whose handler throws: dead_letter, continue or fail", false, 0},
+  {"eddy.errors.restore", "fail",
+   "a journal event whose applier throws while a restore replays it: fail (stop with the "
+   "partition, offset and error) or continue (log, count, skip: the state lacks it)",
+   false, 0},
   {"eddy.errors.production", "dead_letter",
    "an output the broker refuses for good (too large, invalid, unknown topic or partition): "
    "dead_letter, continue or fail; other delivery failures always stop the service",
@@ -241,6 +245,9 @@ expected<void> config::validate() const {
     if (key == "eddy.journal.check.retention" && value != "true" && value != "false")
       return error{errc::invalid_config,
                    "setting '" + key + "' must be true or false, got '" + value + "'"};
+    if (key == "eddy.errors.restore" && value != "fail" && value != "continue")
+      return error{errc::invalid_config,
+                   "setting '" + key + "' must be fail or continue, got '" + value + "'"};
     if (starts_with(key, "eddy.errors.") && !parse_error_response(value))
       return error{errc::invalid_config, "setting '" + key
                                            + "' must be dead_letter, continue or fail, got '"
@@ -336,6 +343,10 @@ int config::scheduler_threads() const {
 
 std::int64_t config::scheduler_idle_polls() const {
   return integer_setting("eddy.scheduler.idle.polls");
+}
+
+bool config::restore_skips_bad_events() const {
+  return get("eddy.errors.restore").value_or("fail") == "continue";
 }
 
 bool config::check_journal_retention() const {

@@ -123,6 +123,10 @@ public:
   /// `<service>-dlq`. `eddy.dead.letter.topic`.
   std::string dead_letter_topic() const;
 
+  /// Whether a restore logs, counts and skips a journal event its applier rejects instead
+  /// of failing. `eddy.errors.restore`: `fail` (the default) or `continue`.
+  bool restore_skips_bad_events() const;
+
   /// The response of the shipped policy for `moment`: `eddy.errors.decode`,
   /// `eddy.errors.handler` or `eddy.errors.production`, each `dead_letter` (the default),
   /// `continue` or `fail`. For `production` it applies to permanent refusals only; other

@@ -204,3 +204,33 @@ TEST_CASE("a cancelled restore fails with `cancelled` and keeps what it read") {
   CHECK((*reopened)->store.checkpoint("journal", 0) == std::optional<std::int64_t>{2});
   CHECK((*reopened)->store.get("k") == std::optional<std::string>{"2"});
 }
+
+TEST_CASE("a journal event the applier rejects fails the restore unless told to skip it") {
+  eddy::test::test_runtime env;
+  env.add_journal(1);
+  auto adds = env.rt.journal->apply;
+  env.rt.journal->apply = [adds](const eddy::record& event, eddy::state_view store) {
+    adds(event, store); // staged first: the rejection must undo it
+    if (event.value == "13")
+      throw std::runtime_error{"unlucky"};
+  };
+  eddy::detail::state_registry states{env.rt};
+  fake_log log;
+  for (int i = 0; i < 10; ++i)
+    log.add("journal", 0, "k", i == 5 ? 13 : 1);
+
+  auto failed = eddy::detail::restore_partitions(env.rt, states, log, {0}, quick(), {});
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error_value().code == eddy::errc::restore_failed);
+  CHECK_THAT(failed.error_value().message, Catch::Contains("offset 5")
+                                             && Catch::Contains("'journal' partition 0")
+                                             && Catch::Contains("unlucky")
+                                             && Catch::Contains("eddy.errors.restore=continue"));
+
+  env.rt.restore_skips_bad_events = true;
+  auto skipped = eddy::detail::restore_partitions(env.rt, states, log, {0}, quick(), {});
+  REQUIRE(skipped);
+  // Nothing of the failed pass was kept; the skipping pass replays all and logs one.
+  CHECK((*skipped)[0]->store.get("k") == "22");
+  CHECK(env.rt.counters.handler_errors.load() == 1);
+}
