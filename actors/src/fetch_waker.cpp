@@ -44,24 +44,58 @@ std::unique_ptr<RdKafka::Message> fetch_waker::consume(int timeout_ms) {
       message.reset(consumer_.consume(timeout_ms));
   }
   if (message->err() == RdKafka::ERR_NO_ERROR)
-    watch_.consumed(message->len());
+    consumed(*message);
   return message;
+}
+
+void fetch_waker::consumed(const RdKafka::Message& message) {
+  watch_.consumed(message.len());
+  if (!sought_.empty())
+    sought_.erase({message.topic_name(), message.partition()});
 }
 
 bool fetch_waker::wake(partition_list& partitions) {
   // A seek to an absolute offset is the one request that wakes the broker thread (a pause
   // or a resume only flags the partition for the fetcher's next look).
-  consumer_.position(partitions.items);
+  positions(partitions.items);
+  bool all = true;
   for (auto* at : partitions.items) {
     if (at->offset() < 0)
       continue; // no position yet: librdkafka wakes the fetcher once it has one
     if (auto err = consumer_.seek(*at, 0); err != RdKafka::ERR_NO_ERROR) {
       logger().warn("fetch wake-up: seek failed topic={} partition={} error=\"{}\"",
                     at->topic(), at->partition(), RdKafka::err2str(err));
-      return false;
+      all = false;
+      continue;
     }
+    sought_[{at->topic(), at->partition()}] = at->offset();
   }
-  return true;
+  return all;
+}
+
+void fetch_waker::positions(std::vector<RdKafka::TopicPartition*>& partitions) {
+  consumer_.position(partitions);
+  for (auto* at : partitions)
+    if (at->offset() < 0)
+      if (auto i = sought_.find({at->topic(), at->partition()}); i != sought_.end())
+        at->set_offset(i->second);
+}
+
+void fetch_waker::note_seek(const std::string& topic, std::int32_t partition,
+                            std::int64_t offset) {
+  sought_[{topic, partition}] = offset;
+}
+
+void fetch_waker::forget(const std::vector<RdKafka::TopicPartition*>& partitions) {
+  for (auto* at : partitions)
+    sought_.erase({at->topic(), at->partition()});
+}
+
+std::int64_t fetch_waker::position(const std::string& topic, std::int32_t partition) {
+  partition_list one;
+  one.items.push_back(RdKafka::TopicPartition::create(topic, partition));
+  positions(one.items);
+  return one.items[0]->offset();
 }
 
 } // namespace eddy::detail

@@ -6,7 +6,11 @@
 // global tables' reader.
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <librdkafka/rdkafkacpp.h>
 
@@ -15,6 +19,9 @@
 
 namespace eddy::detail {
 
+/// Wakes the fetchers of one consumer by seeking partitions to their positions, and answers
+/// positions as if it had not: librdkafka forgets a partition's position at a seek until
+/// its next record is consumed.
 class fetch_waker {
 public:
   /// Reads the queue limits `consumer` was configured with.
@@ -25,7 +32,7 @@ public:
   std::unique_ptr<RdKafka::Message> consume(int timeout_ms);
 
   /// For a caller that consumes itself: counts a record it consumed.
-  void consumed(const RdKafka::Message& message) { watch_.consumed(message.len()); }
+  void consumed(const RdKafka::Message& message);
 
   /// For a caller that consumes itself: it found the queue empty. True if the fetchers of
   /// the running partitions should be woken now (with `wake`).
@@ -34,8 +41,24 @@ public:
   /// Seeks `partitions` to their positions, which wakes their fetchers at once; partitions
   /// without a position are left alone. Only for partitions none of whose records are
   /// queued (an empty queue, or a partition just resumed after a pause): what the seek
-  /// finds queued is dropped and fetched again. False if a seek failed.
+  /// finds queued is dropped and fetched again. False if a seek was refused.
   bool wake(partition_list& partitions);
+
+  /// Sets the offsets of `partitions` to their positions, as `consumer.position` does, but
+  /// also for a partition whose position a wake-up seek reset (its sought offset).
+  void positions(std::vector<RdKafka::TopicPartition*>& partitions);
+
+  /// The position of one partition (see `positions`); negative if it has none.
+  std::int64_t position(const std::string& topic, std::int32_t partition);
+
+  /// Notes that `partition` was sought to `offset` by someone else (a rewind), so a later
+  /// position answer is that offset, not what a wake-up sought before.
+  void note_seek(const std::string& topic, std::int32_t partition, std::int64_t offset);
+
+  /// Forgets what wake-ups sought for `partitions` (they are revoked or newly assigned), or
+  /// for every partition.
+  void forget(const std::vector<RdKafka::TopicPartition*>& partitions);
+  void forget_all() { sought_.clear(); }
 
   /// How often fetchers were woken after a possible stall.
   std::int64_t wakeups() const { return wakeups_; }
@@ -44,6 +67,8 @@ private:
   RdKafka::KafkaConsumer& consumer_;
   fetch_stall_watch watch_;
   std::int64_t wakeups_ = 0;
+  /// Offsets sought by a wake-up, per partition, until the partition's next record.
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> sought_;
 };
 
 } // namespace eddy::detail

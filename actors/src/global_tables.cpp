@@ -76,11 +76,7 @@ expected<void> global_table_reader::load(std::chrono::milliseconds timeout) {
     auto m = fetch_.consume(200);
     if (m->err() == RdKafka::ERR__PARTITION_EOF) {
       // Done with a partition once its position (past markers) reaches the end.
-      std::vector<RdKafka::TopicPartition*> where{
-        RdKafka::TopicPartition::create(m->topic_name(), m->partition())};
-      consumer_->position(where);
-      auto position = where[0]->offset();
-      RdKafka::TopicPartition::destroy(where);
+      auto position = fetch_.position(m->topic_name(), m->partition());
       if (auto i = ends.find({m->topic_name(), m->partition()});
           i != ends.end() && position >= i->second)
         ends.erase(i);

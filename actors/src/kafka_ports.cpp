@@ -73,6 +73,8 @@ expected<void> kafka_group_port::seek(const partition_offset& at) {
     return error{errc::kafka_error, "seek " + at.topic + "[" + std::to_string(at.partition)
                                       + "] to " + std::to_string(at.offset) + ": "
                                       + RdKafka::err2str(err)};
+  if (waker_)
+    waker_->note_seek(at.topic, at.partition, at.offset);
   return {};
 }
 
@@ -130,6 +132,7 @@ kafka_log_reader::watermarks(const std::string& topic, std::int32_t partition) {
 }
 
 void kafka_log_reader::assign(const std::vector<partition_offset>& from) {
+  fetch_->forget_all();
   partition_list list{from};
   consumer_->assign(list.items);
 }
@@ -175,11 +178,7 @@ void kafka_log_reader::next(log_read& into, std::chrono::milliseconds timeout) {
 }
 
 std::int64_t kafka_log_reader::position(const std::string& topic, std::int32_t partition) {
-  std::vector<RdKafka::TopicPartition*> where{RdKafka::TopicPartition::create(topic, partition)};
-  consumer_->position(where);
-  auto offset = where[0]->offset();
-  RdKafka::TopicPartition::destroy(where);
-  return offset;
+  return fetch_->position(topic, partition);
 }
 
 void kafka_log_reader::unassign() {

@@ -125,15 +125,20 @@ public:
 
 // -- the librdkafka implementations ---------------------------------------------------------
 
-/// The group consumer's commits and seeks.
+class fetch_waker;
+
+/// The group consumer's commits and seeks. A seek is told to `waker` (if any), whose
+/// position answers then follow it.
 class kafka_group_port final : public group_port {
 public:
-  explicit kafka_group_port(RdKafka::KafkaConsumer& consumer) : consumer_(consumer) {}
+  explicit kafka_group_port(RdKafka::KafkaConsumer& consumer, fetch_waker* waker = nullptr)
+    : consumer_(consumer), waker_(waker) {}
   expected<void> commit(const std::vector<partition_offset>& offsets, bool sync) override;
   expected<void> seek(const partition_offset& at) override;
 
 private:
   RdKafka::KafkaConsumer& consumer_;
+  fetch_waker* waker_;
 };
 
 /// The sink's transactional producer, for the group of `consumer`. Each call waits at most
@@ -154,8 +159,6 @@ private:
   RdKafka::KafkaConsumer& consumer_;
   std::chrono::milliseconds timeout_;
 };
-
-class fetch_waker;
 
 /// A consumer outside the group (partition EOF events on), for restores.
 class kafka_log_reader final : public log_reader {

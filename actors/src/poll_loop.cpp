@@ -25,7 +25,7 @@ poll_loop::~poll_loop() = default;
 void poll_loop::attach(RdKafka::KafkaConsumer* consumer) {
   consumer_ = consumer;
   fetch_.emplace(*consumer);
-  group_ = std::make_unique<kafka_group_port>(*consumer);
+  group_ = std::make_unique<kafka_group_port>(*consumer, &*fetch_);
   if (rt_.exactly_once)
     txn_ = std::make_unique<kafka_transaction_port>(*rt_.out, *consumer, rt_.shutdown_timeout);
   committer_ = std::make_unique<committer>(rt_, parts_, states_, *group_, txn_.get(),
@@ -218,11 +218,7 @@ void poll_loop::requery_offsets() {
   for (auto& [key, p] : parts_) {
     if (p.restoring)
       continue;
-    std::vector<RdKafka::TopicPartition*> where{
-      RdKafka::TopicPartition::create(p.topic, p.partition)};
-    consumer_->position(where);
-    bool positioned = where[0]->offset() >= 0;
-    RdKafka::TopicPartition::destroy(where);
+    bool positioned = fetch_->position(p.topic, p.partition) >= 0;
     if (!positioned && p.dispatched_next < 0 && p.pending.empty())
       stuck.items.push_back(RdKafka::TopicPartition::create(p.topic, p.partition));
   }
@@ -241,7 +237,7 @@ void poll_loop::requery_offsets() {
     // An eager assign replaces the whole assignment: keep every other partition's position.
     std::vector<RdKafka::TopicPartition*> current;
     consumer_->assignment(current);
-    consumer_->position(current);
+    fetch_->positions(current);
     consumer_->assign(current);
     RdKafka::TopicPartition::destroy(current);
   }
@@ -401,6 +397,8 @@ void poll_loop::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCod
                              ? clock::now()
                              : clock::now() + std::chrono::seconds{6});
   RdKafka::Error* failure = nullptr;
+  // Positions that wake-ups sought do not survive a revocation or a new assignment.
+  fetch_->forget(partitions);
   if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
     on_assign(partitions);
     if (cooperative)

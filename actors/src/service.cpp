@@ -515,8 +515,8 @@ expected<void> service::impl::run(bool handle_signals) {
     caf::actor_system_config caf_cfg;
     caf_cfg.set("scheduler.max-threads", cfg.scheduler_threads());
     caf_cfg.set("logger.console", caf::atom("none"));
-    // CAF's workers poll 500 times, 50 us apart, before they sleep on a condition variable
-    // that an enqueue signals. A service at moderate load never gets that far: measured in
+    // CAF's workers poll 100 times, then 500 times 50 us apart, before they sleep on a
+    // condition variable that an enqueue signals. A service at moderate load never gets that far: measured in
     // the shop demo, six services spent a third of two cores in those sleeps (100k context
     // switches a second) and starved the broker; 20 polls keep bursts fast without it.
     caf_cfg.set("work-stealing.moderate-poll-attempts",

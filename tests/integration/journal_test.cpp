@@ -20,11 +20,16 @@ constexpr int keys = 50;
 /// A counter per key: each input record emits the key's next count as an event.
 std::unique_ptr<eddy::service> counter(const std::string& in, const std::string& journal,
                                        const std::string& group, const std::string& state_dir,
-                                       const std::string& guarantee, bool snapshots = false) {
+                                       const std::string& guarantee, bool snapshots = false,
+                                       bool small_fetch_queue = false) {
   eddy::config cfg;
   cfg.set("bootstrap.servers", eddy::test::broker_bootstrap()).set("group.id", group)
     .set("eddy.state.dir", state_dir).set("eddy.commit.interval.ms", "200")
     .set("eddy.processing.guarantee", guarantee);
+  // A queue that fills every few hundred records: the consumers wake their fetchers all
+  // the time (fetch_waker), also at the journal's end, behind its last commit marker.
+  if (small_fetch_queue)
+    cfg.set("consumer.queued.min.messages", "500");
   auto svc = std::make_unique<eddy::service>("counter-it", cfg);
   svc->journal(
     journal, 4,
@@ -93,8 +98,8 @@ TEST_CASE("event-sourced state survives a restart and a deleted store rebuilds f
   // Without any store the state is rebuilt from the journal before the next input.
   std::filesystem::remove_all(state_dir);
   eddy::test::produce(eddy::test::broker_bootstrap(), in, keys, key_of, value_of, 30000);
-  CHECK(run_until_committed(*counter(in, journal, group, state_dir, guarantee), group, in,
-                            30000 + keys)
+  CHECK(run_until_committed(*counter(in, journal, group, state_dir, guarantee, false, true),
+                            group, in, 30000 + keys)
         == 30000);
   auto [rebuilt, all_events] = journal_counts(journal, 30000 + keys);
   CHECK(all_events == 30000 + keys);
