@@ -14,6 +14,16 @@ TEST_CASE("a run of records as long as the queue limit marks a possible stall") 
   CHECK(watch.drained());
 }
 
+TEST_CASE("the mark lies at nine tenths of the limit") {
+  fetch_stall_watch watch{1000, 1 << 20};
+  for (int i = 0; i < 899; ++i)
+    watch.consumed(1);
+  CHECK_FALSE(watch.drained());
+  for (int i = 0; i < 900; ++i)
+    watch.consumed(1);
+  CHECK(watch.drained());
+}
+
 TEST_CASE("short runs between empty polls are no stall, however many they add up to") {
   fetch_stall_watch watch{1000, 1 << 20};
   for (int run = 0; run < 10; ++run) {

@@ -134,6 +134,28 @@ TEST_CASE("error policy settings default to dead_letter and accept only the thre
   CHECK_THAT(eddy::config::describe_settings(), Catch::Contains("eddy.errors.decode"));
 }
 
+TEST_CASE("a restore fails on a rejected event by default, and skips it only when told") {
+  eddy::config cfg;
+  CHECK_FALSE(cfg.restore_skips_bad_events());
+  cfg.set("eddy.errors.restore", "continue");
+  REQUIRE(cfg.validate());
+  CHECK(cfg.restore_skips_bad_events());
+  cfg.set("eddy.errors.restore", "dead_letter"); // a restore has nowhere to send it
+  auto invalid = cfg.validate();
+  REQUIRE_FALSE(invalid);
+  CHECK_THAT(invalid.error_value().message, Catch::Contains("fail or continue"));
+}
+
+TEST_CASE("the scheduler's idle polls default to 20 and may be 0, never negative") {
+  eddy::config cfg;
+  CHECK(cfg.scheduler_idle_polls() == 20);
+  cfg.set("eddy.scheduler.idle.polls", "0");
+  REQUIRE(cfg.validate());
+  CHECK(cfg.scheduler_idle_polls() == 0);
+  cfg.set("eddy.scheduler.idle.polls", "-1");
+  CHECK_FALSE(cfg.validate());
+}
+
 TEST_CASE("error responses keep their documented values and setting names") {
   CHECK(static_cast<int>(eddy::error_response::fail) == 1);
   CHECK(static_cast<int>(eddy::error_response::log_and_continue) == 2);
