@@ -41,7 +41,9 @@ void committer::dispatched(assigned_partition& p, std::int64_t first_offset, std
     txn_records_ += n;
     if (p.transaction_records >= cap_) {
       full_ = true;
-      if (!due_ && !outputs_) {
+      // A settling cooperative rebalance holds even a full share's commit (librdkafka#4059);
+      // the partition gets no more room meanwhile, and the commit follows the hold.
+      if (!due_ && !outputs_ && clock::now() >= hold_until_) {
         due_ = true;
         due_since_ = clock::now();
       }
@@ -67,7 +69,7 @@ void committer::tick(clock::time_point now) {
     // A settling cooperative rebalance postpones commits (librdkafka#4059), but never
     // lets a transaction grow old.
     bool held = now < hold_until_ && (!txn_ || now - opened_at_ < budget / 2);
-    if (now < next_commit_ || held)
+    if ((now < next_commit_ && !full_) || held)
       return;
     if (!txn_ && !rt_.stateful()) {
       commit_offsets(all_of(parts_), false);
@@ -106,7 +108,7 @@ void committer::tick_pipelined(clock::time_point now, std::chrono::milliseconds 
   auto& generations = outputs_->batch_generations();
   if (closed_ == 0) {
     bool held = now < hold_until_ && now - opened_at_ < budget / 2;
-    if ((now < next_commit_ || held) && !full_)
+    if ((now < next_commit_ && !full_) || held)
       return;
     if (!open_)
       return;

@@ -160,6 +160,26 @@ TEST_CASE_METHOD(fixture, "exactly_once: a full transaction that commits at once
   CHECK(c.aborts() == 0);
 }
 
+TEST_CASE_METHOD(fixture, "exactly_once: a full share waits out a cooperative rebalance's "
+                          "hold, then commits") {
+  auto c = make(true);
+  auto& p = eddy::test::assign(parts, "in", 0);
+  auto& other = eddy::test::assign(parts, "in", 1);
+  c.start();
+  auto now = std::chrono::steady_clock::now();
+  c.hold_until(now + 6s);
+  auto share = c.transaction_cap();
+  c.dispatched(p, 0, share);
+  eddy::test::deliver(eddy::test::hand_out_and_handle(p, 0, share));
+  CHECK(c.dispatch_room(p) == 0); // no more for the full partition
+  CHECK(c.dispatch_room(other) > 0); // the others go on while the hold lasts
+  c.tick(now + 1s);
+  CHECK(txn.calls == std::vector<std::string>{"begin"});
+  c.tick(now + 6001ms);
+  CHECK(txn.calls == std::vector<std::string>{"begin", "offsets", "commit", "begin"});
+  CHECK(p.committed == share);
+}
+
 TEST_CASE_METHOD(fixture, "exactly_once: a commit whose tasks overrun the drain budget "
                           "aborts, rewinds and restarts the tasks") {
   env.add_journal(1);
