@@ -25,6 +25,7 @@
 #include <eddy/service.hpp>
 
 #include "kafka_fixture.hpp"
+#include "percentile.hpp"
 
 namespace {
 
@@ -38,11 +39,6 @@ struct options {
   std::size_t value_bytes = 100;
   int rounds = 3;
 };
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
-}
 
 options parse(int argc, char** argv) {
   options result;
@@ -212,7 +208,9 @@ int main(int argc, char** argv) {
                 round, eos.back());
     std::fflush(stdout);
   }
-  double raw_median = median(raw), eddy_median = median(alos), eos_median = median(eos);
+  double raw_median = eddy::test::quantile(raw, 0.5);
+  double eddy_median = eddy::test::quantile(alos, 0.5);
+  double eos_median = eddy::test::quantile(eos, 0.5);
   std::printf("medians: raw=%.0f eddy=%.0f eddy_exactly_once=%.0f exactly_once/at_least_once=%.2f\n",
               raw_median, eddy_median, eos_median, eos_median / eddy_median);
   std::printf("passthrough: eddy=%.0f raw=%.0f ratio=%.2f\n", eddy_median, raw_median,

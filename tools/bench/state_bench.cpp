@@ -23,6 +23,7 @@
 #include <eddy/service.hpp>
 
 #include "kafka_fixture.hpp"
+#include "percentile.hpp"
 
 namespace {
 
@@ -171,10 +172,7 @@ int main(int argc, char** argv) {
                 round + 1, raws.back(), restores.back());
     std::fflush(stdout);
   }
-  auto median = [](std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    return values[values.size() / 2];
-  };
+  auto median = [](const std::vector<double>& values) { return eddy::test::quantile(values, 0.5); };
   double raw = median(raws);
   double restore = median(restores);
   std::printf("restore (median): %.0f events/s (%.2f of raw consume %.0f)\n", restore,

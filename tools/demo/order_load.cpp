@@ -7,6 +7,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "percentile.hpp"
+
 namespace shop_demo {
 
 namespace {
@@ -121,14 +123,6 @@ private:
 
 double seconds_between(clock_type::time_point from, clock_type::time_point to) {
   return std::chrono::duration<double>(to - from).count();
-}
-
-/// The value at quantile `q` of `sorted` (ascending), or 0 if empty.
-double quantile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty())
-    return 0;
-  auto index = static_cast<std::size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(index, sorted.size() - 1)];
 }
 
 /// The string field `key` of the JSON object in `body`, or empty.
@@ -375,11 +369,11 @@ load_snapshot order_load::snapshot() const {
       result.deciding_seconds = seconds_between(*self.first_post, self.last_decision);
   }
   std::sort(sorted.begin(), sorted.end());
-  result.p50_ms = quantile(sorted, 0.50);
-  result.p99_ms = quantile(sorted, 0.99);
+  result.p50_ms = eddy::test::quantile_of_sorted(sorted, 0.50);
+  result.p99_ms = eddy::test::quantile_of_sorted(sorted, 0.99);
   result.max_ms = sorted.empty() ? 0 : sorted.back();
   std::sort(posts.begin(), posts.end());
-  result.post_p50_ms = quantile(posts, 0.50);
+  result.post_p50_ms = eddy::test::quantile_of_sorted(posts, 0.50);
   result.in_flight_cap =
     static_cast<std::int64_t>(self.queues.size()) * self.opts.workers_per_endpoint;
   return result;

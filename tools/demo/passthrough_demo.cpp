@@ -21,6 +21,7 @@
 
 #include "child_process.hpp"
 #include "kafka_fixture.hpp"
+#include "percentile.hpp"
 
 namespace {
 
@@ -89,12 +90,9 @@ std::int64_t now_us() {
     .count();
 }
 
-double percentile(std::vector<std::int64_t>& samples, double p) {
-  if (samples.empty())
-    return 0;
-  auto index = static_cast<std::size_t>(p * static_cast<double>(samples.size() - 1));
-  std::nth_element(samples.begin(), samples.begin() + static_cast<long>(index), samples.end());
-  return static_cast<double>(samples[index]) / 1000.0;
+/// The latency at quantile `q` of `samples` (microseconds), in milliseconds.
+double latency_ms(const std::vector<std::int64_t>& sorted, double q) {
+  return static_cast<double>(eddy::test::quantile_of_sorted(sorted, q)) / 1000.0;
 }
 
 } // namespace
@@ -199,11 +197,12 @@ int main(int argc, char** argv) {
     }
   }
   auto processed = latencies.size();
+  std::sort(latencies.begin(), latencies.end());
   std::fprintf(stderr, "\n");
   std::printf("records sent %lld, processed %zu in %.1f s: %.0f records/s\n",
               static_cast<long long>(sent.load()), processed, elapsed,
               static_cast<double>(processed) / elapsed);
   std::printf("end-to-end latency (produce -> passthrough -> consume): p50 %.1f ms, p99 %.1f ms\n",
-              percentile(latencies, 0.50), percentile(latencies, 0.99));
+              latency_ms(latencies, 0.50), latency_ms(latencies, 0.99));
   return failures == 0 && static_cast<std::int64_t>(processed) >= sent ? 0 : 1;
 }
