@@ -12,9 +12,29 @@ namespace eddy {
 struct state_store::impl {
   std::string path;
   std::unique_ptr<SQLite::Database> db;
+  // Prepared once per store, reused by every call (declared after `db`: destroyed first).
+  std::unique_ptr<SQLite::Statement> select_row;
+  std::unique_ptr<SQLite::Statement> select_checkpoint;
+  std::unique_ptr<SQLite::Statement> upsert_row;
+  std::unique_ptr<SQLite::Statement> delete_row;
+  std::unique_ptr<SQLite::Statement> save_checkpoint;
   std::map<std::string, std::optional<std::string>> staged_rows;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> staged_checkpoints;
   bool recovered = false;
+
+  /// Prepares the statements on the open `db`.
+  void prepare() {
+    select_row = std::make_unique<SQLite::Statement>(*db, "SELECT value FROM rows WHERE key = ?");
+    select_checkpoint = std::make_unique<SQLite::Statement>(
+      *db, "SELECT next_offset FROM checkpoints WHERE topic = ? AND partition = ?");
+    upsert_row = std::make_unique<SQLite::Statement>(
+      *db, "INSERT INTO rows (key, value) VALUES (?, ?) "
+           "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    delete_row = std::make_unique<SQLite::Statement>(*db, "DELETE FROM rows WHERE key = ?");
+    save_checkpoint = std::make_unique<SQLite::Statement>(
+      *db, "INSERT INTO checkpoints (topic, partition, next_offset) VALUES (?, ?, ?) "
+           "ON CONFLICT(topic, partition) DO UPDATE SET next_offset = excluded.next_offset");
+  }
 };
 
 namespace {
@@ -61,6 +81,11 @@ expected<state_store> state_store::open(const std::string& path) {
       return error{errc::invalid_config, "cannot create state store '" + path + "': " + again.what()};
     }
   }
+  try {
+    self->prepare();
+  } catch (const SQLite::Exception& e) {
+    return error{errc::invalid_config, "cannot prepare state store '" + path + "': " + e.what()};
+  }
   return state_store{std::move(self)};
 }
 
@@ -68,6 +93,7 @@ state_store state_store::open_in_memory() {
   auto self = std::make_unique<impl>();
   self->path = ":memory:";
   self->db = open_checked(self->path);
+  self->prepare();
   return state_store{std::move(self)};
 }
 
@@ -79,13 +105,16 @@ state_store::~state_store() = default;
 std::optional<std::string> state_store::get(const std::string& key) const {
   if (auto i = impl_->staged_rows.find(key); i != impl_->staged_rows.end())
     return i->second;
-  SQLite::Statement query{*impl_->db, "SELECT value FROM rows WHERE key = ?"};
+  auto& query = *impl_->select_row;
+  query.reset();
   query.bind(1, key.data(), static_cast<int>(key.size()));
   if (!query.executeStep())
     return std::nullopt;
   auto column = query.getColumn(0);
-  return std::string{static_cast<const char*>(column.getBlob()),
-                     static_cast<std::size_t>(column.getBytes())};
+  std::string value{static_cast<const char*>(column.getBlob()),
+                    static_cast<std::size_t>(column.getBytes())};
+  query.reset(); // ends the read, so a commit on this connection is not held back
+  return value;
 }
 
 void state_store::put(const std::string& key, std::string value) {
@@ -106,13 +135,15 @@ std::optional<std::int64_t> state_store::checkpoint(const std::string& topic,
   if (auto i = impl_->staged_checkpoints.find({topic, partition});
       i != impl_->staged_checkpoints.end())
     return i->second;
-  SQLite::Statement query{*impl_->db,
-                          "SELECT next_offset FROM checkpoints WHERE topic = ? AND partition = ?"};
+  auto& query = *impl_->select_checkpoint;
+  query.reset();
   query.bind(1, topic);
   query.bind(2, partition);
   if (!query.executeStep())
     return std::nullopt;
-  return query.getColumn(0).getInt64();
+  auto offset = query.getColumn(0).getInt64();
+  query.reset();
+  return offset;
 }
 
 expected<void> state_store::commit() {
@@ -120,9 +151,11 @@ expected<void> state_store::commit() {
     return {};
   try {
     SQLite::Transaction transaction{*impl_->db};
-    SQLite::Statement upsert{*impl_->db, "INSERT INTO rows (key, value) VALUES (?, ?) "
-                                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value"};
-    SQLite::Statement remove{*impl_->db, "DELETE FROM rows WHERE key = ?"};
+    auto& upsert = *impl_->upsert_row;
+    auto& remove = *impl_->delete_row;
+    auto& save = *impl_->save_checkpoint;
+    for (auto* statement : {&upsert, &remove, &save})
+      statement->reset(); // a previous commit may have failed half-way
     for (auto& [key, value] : impl_->staged_rows) {
       auto& statement = value ? upsert : remove;
       statement.bind(1, key.data(), static_cast<int>(key.size()));
@@ -131,10 +164,6 @@ expected<void> state_store::commit() {
       statement.exec();
       statement.reset();
     }
-    SQLite::Statement save{*impl_->db,
-                           "INSERT INTO checkpoints (topic, partition, next_offset) VALUES (?, ?, ?) "
-                           "ON CONFLICT(topic, partition) DO UPDATE SET next_offset = "
-                           "excluded.next_offset"};
     for (auto& [where, offset] : impl_->staged_checkpoints) {
       save.bind(1, where.first);
       save.bind(2, where.second);
