@@ -1,5 +1,6 @@
 #include "fetch_waker.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 
@@ -37,8 +38,8 @@ std::unique_ptr<RdKafka::Message> fetch_waker::consume(int timeout_ms) {
     if (watch_.drained()) {
       partition_list assigned;
       consumer_.assignment(assigned.items);
-      if (!assigned.items.empty() && wake(assigned))
-        ++wakeups_;
+      if (!assigned.items.empty())
+        wake(assigned);
     }
     if (timeout_ms > 0)
       message.reset(consumer_.consume(timeout_ms));
@@ -48,10 +49,28 @@ std::unique_ptr<RdKafka::Message> fetch_waker::consume(int timeout_ms) {
   return message;
 }
 
-void fetch_waker::consumed(const RdKafka::Message& message) {
+void fetch_waker::consumed(RdKafka::Message& message) {
   watch_.consumed(message.len());
-  if (!sought_.empty())
-    sought_.erase({message.topic_name(), message.partition()});
+  if (sought_.empty())
+    return;
+  auto* raw = message.c_ptr();
+  if (auto i = find(rd_kafka_topic_name(raw->rkt), raw->partition); i != sought_.end())
+    sought_.erase(i);
+}
+
+std::vector<fetch_waker::sought_offset>::iterator fetch_waker::find(std::string_view topic,
+                                                                    std::int32_t partition) {
+  return std::find_if(sought_.begin(), sought_.end(), [&](const sought_offset& s) {
+    return s.partition == partition && s.topic == topic;
+  });
+}
+
+void fetch_waker::set_sought(const std::string& topic, std::int32_t partition,
+                             std::int64_t offset) {
+  if (auto i = find(topic, partition); i != sought_.end())
+    i->offset = offset;
+  else
+    sought_.push_back({topic, partition, offset});
 }
 
 bool fetch_waker::wake(partition_list& partitions) {
@@ -68,7 +87,7 @@ bool fetch_waker::wake(partition_list& partitions) {
       all = false;
       continue;
     }
-    sought_[{at->topic(), at->partition()}] = at->offset();
+    set_sought(at->topic(), at->partition(), at->offset());
   }
   return all;
 }
@@ -77,18 +96,19 @@ void fetch_waker::positions(std::vector<RdKafka::TopicPartition*>& partitions) {
   consumer_.position(partitions);
   for (auto* at : partitions)
     if (at->offset() < 0)
-      if (auto i = sought_.find({at->topic(), at->partition()}); i != sought_.end())
-        at->set_offset(i->second);
+      if (auto i = find(at->topic(), at->partition()); i != sought_.end())
+        at->set_offset(i->offset);
 }
 
 void fetch_waker::note_seek(const std::string& topic, std::int32_t partition,
                             std::int64_t offset) {
-  sought_[{topic, partition}] = offset;
+  set_sought(topic, partition, offset);
 }
 
 void fetch_waker::forget(const std::vector<RdKafka::TopicPartition*>& partitions) {
   for (auto* at : partitions)
-    sought_.erase({at->topic(), at->partition()});
+    if (auto i = find(at->topic(), at->partition()); i != sought_.end())
+      sought_.erase(i);
 }
 
 std::int64_t fetch_waker::position(const std::string& topic, std::int32_t partition) {

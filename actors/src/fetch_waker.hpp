@@ -6,10 +6,9 @@
 // global tables' reader.
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include <librdkafka/rdkafkacpp.h>
@@ -32,7 +31,7 @@ public:
   std::unique_ptr<RdKafka::Message> consume(int timeout_ms);
 
   /// For a caller that consumes itself: counts a record it consumed.
-  void consumed(const RdKafka::Message& message);
+  void consumed(RdKafka::Message& message);
 
   /// For a caller that consumes itself: it found the queue empty. True if the fetchers of
   /// the running partitions should be woken now (with `wake`).
@@ -60,15 +59,22 @@ public:
   void forget(const std::vector<RdKafka::TopicPartition*>& partitions);
   void forget_all() { sought_.clear(); }
 
-  /// How often fetchers were woken after a possible stall.
-  std::int64_t wakeups() const { return wakeups_; }
-
 private:
+  struct sought_offset {
+    std::string topic;
+    std::int32_t partition;
+    std::int64_t offset;
+  };
+
+  /// The entry of `topic`/`partition` in `sought_`, or its end.
+  std::vector<sought_offset>::iterator find(std::string_view topic, std::int32_t partition);
+  void set_sought(const std::string& topic, std::int32_t partition, std::int64_t offset);
+
   RdKafka::KafkaConsumer& consumer_;
   fetch_stall_watch watch_;
-  std::int64_t wakeups_ = 0;
-  /// Offsets sought by a wake-up, per partition, until the partition's next record.
-  std::map<std::pair<std::string, std::int32_t>, std::int64_t> sought_;
+  /// Offsets sought, per partition, until the partition's next record. A few entries at
+  /// most (one per assigned partition), searched without building a string per record.
+  std::vector<sought_offset> sought_;
 };
 
 } // namespace eddy::detail

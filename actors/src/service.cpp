@@ -516,9 +516,10 @@ expected<void> service::impl::run(bool handle_signals) {
     caf_cfg.set("scheduler.max-threads", cfg.scheduler_threads());
     caf_cfg.set("logger.console", caf::atom("none"));
     // CAF's workers poll 100 times, then 500 times 50 us apart, before they sleep on a
-    // condition variable that an enqueue signals. A service at moderate load never gets that far: measured in
-    // the shop demo, six services spent a third of two cores in those sleeps (100k context
-    // switches a second) and starved the broker; 20 polls keep bursts fast without it.
+    // condition variable that an enqueue signals. A service at moderate load never gets
+    // that far: measured in the shop demo, six services spent a third of two cores in those
+    // sleeps (100k context switches a second) and starved the broker; 20 polls keep bursts
+    // fast without it.
     caf_cfg.set("work-stealing.moderate-poll-attempts",
                 static_cast<std::size_t>(cfg.scheduler_idle_polls()));
     caf::actor_system system{caf_cfg};

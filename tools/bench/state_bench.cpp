@@ -172,9 +172,8 @@ int main(int argc, char** argv) {
                 round + 1, raws.back(), restores.back());
     std::fflush(stdout);
   }
-  auto median = [](const std::vector<double>& values) { return eddy::test::quantile(values, 0.5); };
-  double raw = median(raws);
-  double restore = median(restores);
+  double raw = eddy::test::quantile(raws, 0.5);
+  double restore = eddy::test::quantile(restores, 0.5);
   std::printf("restore (median): %.0f events/s (%.2f of raw consume %.0f)\n", restore,
               restore / raw, raw);
   std::fflush(stdout);

@@ -102,7 +102,7 @@ struct service_stats {
   /// How often a partition was paused for lack of credit since start.
   std::int64_t pauses = 0;
   /// How often the poll loop woke a fetcher that librdkafka 2.0.2 had left idle after its
-  /// queue filled (a workaround; see the README's settings).
+  /// queue filled (a workaround; see the README's design notes).
   std::int64_t fetch_wakeups = 0;
   /// Journal events replayed into state stores since start.
   std::int64_t events_restored = 0;
