@@ -26,16 +26,14 @@ bool generator::Generate(const google::protobuf::FileDescriptor* file,
   file_model model;
   if (!build_file_model(*file, model, *error))
     return false;
-  {
-    std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out{
-      context->Open(header_name(*file))};
+  auto write = [&](const std::string& name, auto print) {
+    std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out{context->Open(name)};
     google::protobuf::io::Printer p{out.get(), '$'};
-    print_header(p, model);
-  }
-  std::unique_ptr<google::protobuf::io::ZeroCopyOutputStream> out{
-    context->Open(source_name(*file))};
-  google::protobuf::io::Printer p{out.get(), '$'};
-  print_source(p, model);
+    print(p, model);
+  };
+  write(header_name(*file), print_header);
+  write(source_name(*file), print_source);
+  write(test_kit_name(*file), print_test_kit_header);
   return true;
 }
 

@@ -61,8 +61,13 @@ std::string source_name(const FileDescriptor& file) {
   return google::protobuf::compiler::StripProto(file.name()) + ".eddy.cc";
 }
 
+std::string test_kit_name(const FileDescriptor& file) {
+  return google::protobuf::compiler::StripProto(file.name()) + ".eddy.testkit.h";
+}
+
 void print_header(Printer& p, const file_model& model) {
-  print_banner(p, *model.file);
+  print_banner(p, *model.file,
+               "typed handlers, contexts and emit functions, topic metadata and dispatchers");
   print_includes(p, model);
   if (model.services.empty()) {
     p.Print("\n// $proto$ declares no Eddy service.\n", "proto", model.file->name());
@@ -77,7 +82,7 @@ void print_header(Printer& p, const file_model& model) {
 }
 
 void print_source(Printer& p, const file_model& model) {
-  print_banner(p, *model.file);
+  print_banner(p, *model.file, "the definitions of what its .eddy.h declares");
   p.Print("\n#include \"$header$\"\n", "header", header_name(*model.file));
   if (model.services.empty())
     return;
@@ -85,6 +90,28 @@ void print_source(Printer& p, const file_model& model) {
   for (auto& svc : model.services) {
     print_section(p, *svc.service);
     print_service_definitions(p, svc);
+  }
+  print_namespace_close(p, *model.file);
+}
+
+void print_test_kit_header(Printer& p, const file_model& model) {
+  print_banner(p, *model.file,
+               "test kits that drive the handlers in-process, for tests only");
+  p.Print("\n#pragma once\n\n"
+          "#include <cstddef>\n"
+          "#include <cstdint>\n"
+          "#include <stdexcept>\n"
+          "#include <string>\n"
+          "#include <vector>\n\n"
+          "#include <eddy/codegen/testkit.hpp>\n\n"
+          "#include \"$header$\"\n",
+          "header", header_name(*model.file));
+  if (model.services.empty())
+    return;
+  print_namespace_open(p, *model.file);
+  for (auto& svc : model.services) {
+    print_section(p, *svc.service);
+    print_service_test_kit(p, svc);
   }
   print_namespace_close(p, *model.file);
 }

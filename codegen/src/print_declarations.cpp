@@ -1,5 +1,5 @@
 // The declarations of one Eddy service in its .eddy.h: the handler class, topic metadata,
-// the typed context, the dispatcher and the test kit.
+// the typed context and the dispatcher.
 #include "print_parts.hpp"
 
 #include <algorithm>
@@ -82,37 +82,46 @@ void print_metadata(Printer& p, const service_model& svc) {
           "  /// What happens to records of types the service does not consume.\n"
           "  static constexpr ::eddy::codegen::unhandled_policy unhandled\n"
           "    = ::eddy::codegen::unhandled_policy::$policy$;\n"
-          "  /// The topics the service consumes, emits to or reads as tables: name, partitions"
-          " (0:\n"
-          "  /// unset), consumed, owned, compacted, table.\n"
+          "  /// The topics the service consumes, emits to or reads as tables (partitions 0:"
+          " unset).\n"
           "  static constexpr std::array<::eddy::codegen::topic_info, $topic_count$> topics{{\n");
   for (auto& topic : svc.topics)
-    p.Print("    {$name$, $partitions$, $consumed$, $owned$, $compacted$,"
-            " ::eddy::codegen::table_kind::$table$},\n",
+    p.Print("    {.name = $name$,\n"
+            "     .partitions = $partitions$,\n"
+            "     .consumed = $consumed$,\n"
+            "     .owned = $owned$,\n"
+            "     .compacted = $compacted$,\n"
+            "     .table = ::eddy::codegen::table_kind::$table$},\n",
             "name", quote(topic.name), "partitions", std::to_string(topic.partitions),
             "consumed", topic.consumed ? "true" : "false", "owned",
             topic.owned ? "true" : "false", "compacted", topic.compacted ? "true" : "false",
             "table", table_kind_name(topic.table));
   p.Print(vars,
           "  }};\n"
-          "  /// The event types the service consumes or emits: type, topic, key field,"
-          " consumed,\n"
-          "  /// emitted.\n"
+          "  /// The event types the service consumes or emits.\n"
           "  static constexpr std::array<::eddy::codegen::event_info, $event_count$> events{{\n");
   for (std::size_t i = 0; i < events.size(); ++i)
-    p.Print("    {\"$type$\", $topic$, \"$key$\", $consumed$, $emitted$},\n", "type",
+    p.Print("    {.type = \"$type$\",\n"
+            "     .topic = $topic$,\n"
+            "     .key_field = \"$key$\",\n"
+            "     .consumed = $consumed$,\n"
+            "     .emitted = $emitted$},\n",
+            "type",
             events[i]->type->full_name(), "topic", quote(events[i]->topic), "key",
             events[i]->key->name(), "consumed", roles[i].first ? "true" : "false", "emitted",
             roles[i].second ? "true" : "false");
   p.Print("  }};\n");
   vars["table_count"] = std::to_string(svc.tables.size());
-  p.Print(vars, "  /// The tables the service reads: row type, topic, key field, kind.\n"
+  p.Print(vars, "  /// The tables the service reads.\n"
                 "  static constexpr std::array<::eddy::codegen::table_info, $table_count$>"
                 " tables{");
   if (!svc.tables.empty()) {
     p.Print("{\n");
     for (auto& table : svc.tables)
-      p.Print("    {\"$type$\", $topic$, \"$key$\", ::eddy::codegen::table_kind::$kind$},\n",
+      p.Print("    {.type = \"$type$\",\n"
+              "     .topic = $topic$,\n"
+              "     .key_field = \"$key$\",\n"
+              "     .kind = ::eddy::codegen::table_kind::$kind$},\n",
               "type", table.row.type->full_name(), "topic", quote(table.row.topic), "key",
               table.row.key->name(), "kind", table_kind_name(table.role));
     p.Print("  }");
@@ -276,96 +285,6 @@ void print_dispatcher(Printer& p, const service_model& svc) {
           "    $handlers$& handlers);\n");
 }
 
-/// Prints the test kit class.
-void print_test_kit(Printer& p, const service_model& svc) {
-  auto vars = service_vars(svc);
-  vars["state_note"] = svc.state != nullptr ? "\n/// and the `state()` of a key" : "";
-  p.Print(vars,
-          "\n/// Drives `$handlers$` in-process, without a broker: `send()` events, then check\n"
-          "/// what was `emitted()`$state_note$. Records whose handler throws land in\n"
-          "/// `dead_letters()`, as they would in the dead-letter topic. Deterministic; use it\n"
-          "/// from one thread.\n"
-          "class $test_kit$ {\n"
-          "public:\n"
-          "  /// Creates a test kit driving `handlers`, which must outlive it.\n"
-          "  explicit $test_kit$($handlers$& handlers) : dispatcher_(handlers) {\n"
-          "  }\n");
-  p.Indent();
-  for (auto& event : svc.consumes)
-    p.Print(event_vars(svc, event),
-            "\n/// Feeds `event` as a record on topic `$topic_name$`, keyed by its"
-            " `$key_field$`.\n"
-            "void send(const $event$& event);\n");
-  p.Print(vars,
-          "\n/// Feeds a raw record (e.g. of an unhandled type, or with a broken payload);"
-          " its offset\n"
-          "/// is set to the number of records sent before.\n"
-          "void send(::eddy::record input);\n\n"
-          "/// Feeds the records emitted to topics the service consumes (a re-keying topic, say)\n"
-          "/// back into it, as the broker would, in order and until none are left; returns how\n"
-          "/// many it fed. Throws std::logic_error once `limit` records were fed and more keep\n"
-          "/// coming.\n"
-          "std::size_t relay(std::size_t limit = 100000);\n");
-  for (auto& table : svc.tables)
-    p.Print(event_vars(svc, table.row),
-            "\n/// Puts `row` into the table of topic `$topic_name$`, keyed by its `$key_field$`,"
-            " as if\n"
-            "/// its record had arrived; `lookup<$event$>()` then finds it.\n"
-            "void put(const $event$& row);\n");
-  p.Print(vars,
-          "\n/// The events of type `Event` emitted so far, in order.\n"
-          "template <class Event>\n"
-          "std::vector<Event> emitted() const {\n"
-          "  return out_.emitted<Event>();\n"
-          "}\n\n"
-          "/// Every record emitted so far, in order.\n"
-          "const std::vector<::eddy::record>& emitted_records() const noexcept {\n"
-          "  return out_.records();\n"
-          "}\n\n"
-          "/// The records whose handling threw, with the errors.\n"
-          "const std::vector<::eddy::codegen::dead_letter>& dead_letters() const noexcept {\n"
-          "  return dead_letters_;\n"
-          "}\n\n"
-          "/// How many records were skipped because the service does not consume their"
-          " type\n"
-          "/// (or they have no `eddy.type` header), as the runtime counts them in\n"
-          "/// `::eddy::service_stats::records_skipped`.\n"
-          "std::int64_t skipped() const noexcept {\n"
-          "  return static_cast<std::int64_t>(out_.skipped_records().size());\n"
-          "}\n\n"
-          "/// The records skipped so far, with the reasons given.\n"
-          "const std::vector<::eddy::codegen::skipped_record>& skipped_records() const"
-          " noexcept {\n"
-          "  return out_.skipped_records();\n"
-          "}\n\n");
-  if (svc.state != nullptr)
-    p.Print(vars, "/// A copy of the state of `key` (a default one if it has none).\n"
-                  "$state$ state(const std::string& key) const {\n"
-                  "  return ::eddy::codegen::load_state<$state$>(out_.store(), key);\n"
-                  "}\n\n");
-  p.Print(vars, "/// Forgets emitted records and dead letters; keeps state, tables and counters.\n"
-                "void clear() {\n"
-                "  out_.clear();\n"
-                "  dead_letters_.clear();\n"
-                "  relayed_ = 0;\n"
-                "}\n");
-  p.Outdent();
-  p.Print(vars, "\nprivate:\n"
-                "  $dispatcher$ dispatcher_;\n");
-  if (svc.state != nullptr)
-    p.Print(vars, "  ::eddy::codegen::capture_context out_{\n"
-                  "    \"$service$\", $journal$,\n"
-                  "    [this](const ::eddy::record& event, ::eddy::state_view store) {\n"
-                  "      dispatcher_.apply(event, store);\n"
-                  "    }};\n");
-  else
-    p.Print(vars, "  ::eddy::codegen::capture_context out_{\"$service$\"};\n");
-  p.Print(vars, "  std::vector<::eddy::codegen::dead_letter> dead_letters_;\n"
-                "  std::int64_t next_offset_ = 0;\n"
-                "  std::size_t relayed_ = 0;\n"
-                "};\n");
-}
-
 } // namespace
 
 void print_service_declarations(Printer& p, const service_model& svc) {
@@ -374,7 +293,6 @@ void print_service_declarations(Printer& p, const service_model& svc) {
   print_metadata(p, svc);
   print_context(p, svc);
   print_dispatcher(p, svc);
-  print_test_kit(p, svc);
 }
 
 } // namespace eddy::codegen::printing

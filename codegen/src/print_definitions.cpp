@@ -1,5 +1,5 @@
 // The definitions of one Eddy service in its .eddy.cc: emit functions, the dispatcher,
-// binding to a service, and the test kit.
+// and binding to a service.
 #include "print_parts.hpp"
 
 #include <algorithm>
@@ -131,53 +131,12 @@ void print_bind_impl(Printer& p, const service_model& svc) {
   p.Print("  return dispatcher;\n}\n");
 }
 
-/// Prints the test kit's `send()` overloads, `relay()` and one `put()` per table.
-void print_test_kit_impl(Printer& p, const service_model& svc) {
-  for (auto& event : svc.consumes)
-    p.Print(event_vars(svc, event),
-            "\nvoid $test_kit$::send(const $event$& event) {\n"
-            "  send(::eddy::codegen::encode($topic$, $key$, event));\n"
-            "}\n");
-  p.Print(service_vars(svc),
-          "\nvoid $test_kit$::send(::eddy::record input) {\n"
-          "  input.offset = next_offset_++;\n"
-          "  try {\n"
-          "    dispatcher_.dispatch(input, out_);\n"
-          "  } catch (const std::exception& e) {\n"
-          "    dead_letters_.push_back({std::move(input), e.what()});\n"
-          "  }\n"
-          "}\n"
-          "\nstd::size_t $test_kit$::relay(std::size_t limit) {\n"
-          "  std::size_t fed = 0;\n"
-          "  while (relayed_ < out_.records().size()) {\n"
-          "    auto rec = out_.records()[relayed_++];\n"
-          "    if (!::eddy::codegen::consumes($metadata$::topics, rec.topic))\n"
-          "      continue;\n"
-          "    if (fed == limit)\n"
-          "      throw std::logic_error{\"$test_kit$::relay() fed \" + std::to_string(limit)\n"
-          "                             + \" records and more keep coming\"};\n"
-          "    ++fed;\n"
-          "    send(std::move(rec));\n"
-          "  }\n"
-          "  return fed;\n"
-          "}\n");
-  for (auto& table : svc.tables) {
-    auto vars = event_vars(svc, table.row);
-    vars["key"] = key_expression(table.row, "row");
-    p.Print(vars, "\nvoid $test_kit$::put(const $event$& row) {\n"
-                  "  out_.put_row($topic$, $key$,\n"
-                  "               ::eddy::codegen::serialize(row, \"table $topic_name$\"));\n"
-                  "}\n");
-  }
-}
-
 } // namespace
 
 void print_service_definitions(Printer& p, const service_model& svc) {
   print_context_impl(p, svc);
   print_dispatcher_impl(p, svc);
   print_bind_impl(p, svc);
-  print_test_kit_impl(p, svc);
 }
 
 } // namespace eddy::codegen::printing

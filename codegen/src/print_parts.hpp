@@ -46,8 +46,10 @@ vars_t event_vars(const service_model& svc, const event_model& event);
 /// The name of a `::eddy::codegen::table_kind` value.
 const char* table_kind_name(table_role role);
 
-/// Prints the do-not-edit banner naming the source .proto.
-void print_banner(Printer& p, const google::protobuf::FileDescriptor& file);
+/// Prints the do-not-edit banner naming the source .proto, the generator's version and
+/// `contents`, what the file holds (e.g. "typed handlers, emit functions, ...").
+void print_banner(Printer& p, const google::protobuf::FileDescriptor& file,
+                  std::string_view contents);
 
 /// Prints a banner opening the code of one service, as wide as the project's lines.
 void print_section(Printer& p, const google::protobuf::ServiceDescriptor& service);
@@ -58,10 +60,13 @@ void print_namespace_open(Printer& p, const google::protobuf::FileDescriptor& fi
 /// Closes what `print_namespace_open` opened.
 void print_namespace_close(Printer& p, const google::protobuf::FileDescriptor& file);
 
-/// Prints the declarations of one service into the .eddy.h (handlers to test kit).
+/// Prints the declarations of one service into the .eddy.h (handlers to dispatcher).
 void print_service_declarations(Printer& p, const service_model& svc);
 
 /// Prints the definitions of one service into the .eddy.cc.
 void print_service_definitions(Printer& p, const service_model& svc);
+
+/// Prints the test kit of one service, defined inline, into the .eddy.testkit.h.
+void print_service_test_kit(Printer& p, const service_model& svc);
 
 } // namespace eddy::codegen::printing

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "credit_handlers.hpp"
-#include "shop/customers.eddy.h"
+#include "shop/customers.eddy.testkit.h"
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "order_details.hpp"
+#include "shop/order_details.eddy.testkit.h"
 
 namespace {
 

@@ -7,9 +7,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "billing/invoices.eddy.h"
+#include "billing/invoices.eddy.testkit.h"
 #include "orders_handlers.hpp"
-#include "shop/orders.eddy.h"
+#include "shop/orders.eddy.testkit.h"
 
 namespace {
 

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "email.hpp"
+#include "shop/email.eddy.testkit.h"
 
 namespace {
 

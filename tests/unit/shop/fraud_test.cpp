@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include "fraud.hpp"
+#include "shop/fraud.eddy.testkit.h"
 
 namespace {
 

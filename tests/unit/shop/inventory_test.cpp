@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "inventory.hpp"
+#include "shop/inventory.eddy.testkit.h"
 
 namespace {
 

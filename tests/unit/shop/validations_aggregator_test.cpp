@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "validations_aggregator.hpp"
+#include "shop/validations_aggregator.eddy.testkit.h"
 
 namespace {
 
