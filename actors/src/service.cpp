@@ -10,7 +10,6 @@
 
 #include <eddy/internal/kafka.hpp>
 #include <eddy/log.hpp>
-#include <eddy/testing/mock_cluster.hpp>
 
 #include "global_tables.hpp"
 #include "journal_history.hpp"
@@ -311,16 +310,6 @@ expected<void> service::impl::run(bool handle_signals) {
                                                          : cfg.dead_letter_topic();
   auto needed = topics;
   needed.push_back({rt.dead_letter_topic, 0, -1, {}});
-  // The in-process mock cluster, if asked for, lives exactly as long as this run. It has
-  // no admin API, so the topics are created through its own interface.
-  std::optional<testing::mock_cluster> mock;
-  if (cfg.mock_brokers() > 0) {
-    mock.emplace(cfg.mock_brokers());
-    cfg.set("bootstrap.servers", mock->bootstrap());
-    for (auto& spec : needed)
-      mock->create_topic(spec.name, std::max(spec.partitions, 1));
-    logger().warn("using an in-process mock cluster: not durable, no transactions");
-  }
   if (!cfg.get("bootstrap.servers"))
     return fail(error{errc::invalid_config,
                       "bootstrap.servers is not set (use -X bootstrap.servers=HOST:PORT or "
@@ -378,8 +367,6 @@ expected<void> service::impl::run(bool handle_signals) {
     auto timeout = cfg.get("producer.transaction.timeout.ms")
                      .value_or(cfg.get("transaction.timeout.ms").value_or("10000"));
     rt.transaction_timeout = std::chrono::milliseconds{std::stoll(timeout)};
-    if (mock)
-      logger().warn("exactly_once on the mock cluster: transactions are NOT emulated");
   }
 
   auto producer_conf = internal::make_conf(cfg, client_kind::producer);
@@ -407,11 +394,9 @@ expected<void> service::impl::run(bool handle_signals) {
       !created)
     return fail(created.error_value());
   if (rt.journal)
-    if (auto kept = detail::check_journal_history(mock || !cfg.check_journal_retention()
-                                            ? nullptr
-                                            : out.producer(),
-                                          rt.journal->topic,
-                                          journal_opts, cfg.startup_timeout());
+    if (auto kept = detail::check_journal_history(
+          cfg.check_journal_retention() ? out.producer() : nullptr, rt.journal->topic,
+          journal_opts, cfg.startup_timeout());
         !kept)
       return fail(kept.error_value());
   std::vector<std::string> subscription;

@@ -46,9 +46,6 @@ constexpr setting settings[] = {
   {"eddy.startup.timeout.ms", "15000", "how long start-up waits for the cluster", true, 1},
   {"eddy.shutdown.timeout.ms", "30000", "how long a graceful stop waits for in-flight work",
    true, 1},
-  {"eddy.mock.brokers", "0",
-   "use an in-process librdkafka mock cluster of N brokers (not durable, no transactions)",
-   true, 0},
   {"eddy.scheduler.threads", "2", "CAF scheduler threads running partition tasks", true, 1},
   {"eddy.scheduler.idle.polls", "20",
    "times an idle scheduler thread looks for work, 50 us apart, before it sleeps until work "
@@ -331,10 +328,6 @@ std::chrono::milliseconds config::startup_timeout() const {
 
 std::chrono::milliseconds config::shutdown_timeout() const {
   return std::chrono::milliseconds{integer_setting("eddy.shutdown.timeout.ms")};
-}
-
-int config::mock_brokers() const {
-  return static_cast<int>(integer_setting("eddy.mock.brokers"));
 }
 
 int config::scheduler_threads() const {

@@ -101,10 +101,6 @@ public:
   /// How long a graceful stop may wait for in-flight work. `eddy.shutdown.timeout.ms`.
   std::chrono::milliseconds shutdown_timeout() const;
 
-  /// Number of brokers of an in-process mock cluster to use instead of a real one, or 0.
-  /// The mock is not durable and does not emulate transactions. `eddy.mock.brokers`.
-  int mock_brokers() const;
-
   /// Number of CAF scheduler threads that run partition tasks. `eddy.scheduler.threads`.
   int scheduler_threads() const;
 

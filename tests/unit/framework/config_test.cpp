@@ -106,7 +106,6 @@ TEST_CASE("bad command lines and files are reported with the culprit") {
 TEST_CASE("defaults apply when a setting is absent") {
   eddy::config cfg;
   CHECK(cfg.credit_window() == 30000);
-  CHECK(cfg.mock_brokers() == 0);
   CHECK(cfg.dead_letter_topic().empty());
   const char* help[] = {"svc", "--help"};
   auto parsed = eddy::config::from_command_line(2, help);
