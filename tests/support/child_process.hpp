@@ -1,9 +1,11 @@
 #pragma once
 
-// Runs a program as a child process for tests that check exit codes, timing, signals and
-// memory of a whole service process.
+// Runs a program as a child process, for the tests that check exit codes, signals and
+// memory of a whole service process, and for the demos that run services as processes.
 
 #include <chrono>
+#include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,17 +15,50 @@
 
 namespace eddy::test {
 
+/// How a child process is started.
+struct child_options {
+  /// The file its stdout and stderr are appended to; empty: a temporary file, removed
+  /// when the child_process is destroyed.
+  std::filesystem::path log;
+  /// A process group of its own, so that a Ctrl-C typed in the terminal reaches only the
+  /// parent (which then stops the child in its own time).
+  bool own_process_group = false;
+  /// The kernel sends the child SIGTERM should the parent thread that started it die.
+  bool terminate_with_parent = true;
+};
+
+/// A program running as a child process, its output in a log file.
+///
+/// Lifecycle: started by the constructor; `signal()` and `wait()` stop it; the destructor
+/// kills (SIGKILL) and reaps a child that still runs. Everything the child needs is
+/// prepared before fork(), so only async-signal-safe calls run between fork() and exec().
+/// Not thread-safe: one thread drives it (the one that started it, which
+/// `terminate_with_parent` is tied to).
 class child_process {
 public:
-  /// Starts `program` with `args`; its stderr (and stdout) go to a temporary file.
-  child_process(const std::string& program, const std::vector<std::string>& args);
+  /// Starts `program` with `args`. Throws std::runtime_error if the log cannot be opened or
+  /// the process cannot be forked; a program that cannot be executed exits with 127.
+  child_process(const std::string& program, const std::vector<std::string>& args,
+                child_options options = {});
+
+  /// Kills and reaps the child if it still runs; removes a temporary log.
   ~child_process();
 
-  /// Waits up to `timeout` for the exit; returns the exit code, or nullopt on timeout.
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  /// Sends `signal` to the child, if it still runs.
+  void signal(int signal);
+
+  /// True while the child has not exited (reaps it once it has).
+  bool running();
+
+  /// Waits up to `timeout` for the exit; returns the exit code (128 + the signal for a
+  /// child killed by one), or nullopt if it still runs.
   std::optional<int> wait(std::chrono::milliseconds timeout);
 
-  /// Sends `signal` to the child.
-  void signal(int signal);
+  /// The exit code, once the child exited and was reaped.
+  std::optional<int> exit_code() const noexcept { return exit_code_; }
 
   /// Peak resident set size of the child so far, in KiB (VmHWM), or -1 once it exited.
   long peak_rss_kib() const;
@@ -31,10 +66,17 @@ public:
   /// Everything the child wrote to stdout and stderr so far.
   std::string output() const;
 
+  /// The last `lines` lines of the output, each indented by four spaces.
+  std::string output_tail(std::size_t lines) const;
+
+  /// The file the child writes to.
+  const std::filesystem::path& log_path() const noexcept { return log_path_; }
+
 private:
   pid_t pid_ = -1;
-  std::string output_path_;
-  bool exited_ = false;
+  std::filesystem::path log_path_;
+  bool temporary_log_ = false;
+  std::optional<int> exit_code_;
 };
 
 /// Runs `program` with `args`, SIGKILLs it `kills` times after a random 1.5-4 s each

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <eddy/internal/kafka.hpp>
@@ -40,46 +41,28 @@ struct options {
   int instances = 2;
 };
 
-void usage(std::ostream& out) {
-  out << "usage: passthrough-demo --service PATH [--records N] [--rate R] [--instances K]\n"
-         "  --records N    records to send (default 200000)\n"
-         "  --rate R       records per second (default 50000)\n"
-         "  --instances K  passthrough processes in one consumer group (default 2)\n";
-}
-
+/// The options from the command line; exits with the usage for --help or a bad value.
 options parse(int argc, char** argv) {
   options opt;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      usage(std::cout);
-      std::exit(0);
-    }
-    if (i + 1 >= argc) {
-      usage(std::cerr);
-      std::exit(2);
-    }
-    std::string value = argv[++i];
-    try {
-      if (arg == "--service")
-        opt.service = value;
-      else if (arg == "--records")
-        opt.records = std::stoll(value);
-      else if (arg == "--rate")
-        opt.rate = std::stoll(value);
-      else if (arg == "--instances")
-        opt.instances = std::stoi(value);
-      else
-        throw std::invalid_argument{arg};
-    } catch (const std::exception&) {
-      std::cerr << "bad argument: " << arg << " " << value << "\n";
-      usage(std::cerr);
-      std::exit(2);
-    }
-  }
-  if (opt.service.empty() || opt.records <= 0 || opt.rate <= 0 || opt.instances <= 0) {
-    usage(std::cerr);
-    std::exit(2);
+  CLI::App app{"Runs passthrough processes in one consumer group and feeds them records at a "
+               "steady rate, with live progress and end-to-end latency.",
+               "passthrough-demo"};
+  app.add_option("--service", opt.service, "the passthrough program")
+    ->required()
+    ->check(CLI::ExistingFile);
+  app.add_option("--records", opt.records, "records to send")
+    ->capture_default_str()
+    ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  app.add_option("--rate", opt.rate, "records per second")
+    ->capture_default_str()
+    ->check(CLI::Range(std::int64_t{1}, std::int64_t{100000000}));
+  app.add_option("--instances", opt.instances, "passthrough processes in the group")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 64));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
   return opt;
 }

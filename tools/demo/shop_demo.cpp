@@ -33,6 +33,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "child_process.hpp"
 #include "demo_options.hpp"
 #include "demo_summary.hpp"
 #include "kafka_admin.hpp"
@@ -40,7 +41,6 @@
 #include "order_mix.hpp"
 #include "progress_line.hpp"
 #include "service_logs.hpp"
-#include "service_process.hpp"
 #include "shop/email.pb.h"
 #include "shop/payments.pb.h"
 #include "shop_services.hpp"
@@ -78,7 +78,7 @@ constexpr auto mail_timeout = 20s;
 struct instance {
   const shop_service* service;
   std::string label;
-  std::unique_ptr<shop_demo::service_process> process;
+  std::unique_ptr<eddy::test::child_process> process;
   /// The base URL of an orders instance, once its log named it.
   std::string endpoint;
 };
@@ -237,8 +237,10 @@ private:
                                    "app.http.threads=" + std::to_string(threads)});
         }
         instances_.push_back({svc, label,
-                              std::make_unique<shop_demo::service_process>(
-                                label, programs_[svc->name], args, dir_ / (label + ".log")),
+                              std::make_unique<eddy::test::child_process>(
+                                programs_[svc->name], args,
+                                eddy::test::child_options{.log = dir_ / (label + ".log"),
+                                                          .own_process_group = true}),
                               {}});
       }
     }
@@ -254,7 +256,7 @@ private:
       if (inst.service != &svc)
         continue;
       if (inst.endpoint.empty())
-        inst.endpoint = listening_endpoint(inst.process->log());
+        inst.endpoint = listening_endpoint(inst.process->output());
       if (inst.endpoint.empty())
         return inst.label + " starting";
       httplib::Client client{inst.endpoint};
@@ -288,7 +290,7 @@ private:
   std::string group_not_ready(const shop_service& svc) {
     for (auto& inst : instances_)
       if (inst.service == &svc) {
-        auto state = last_service_state(inst.process->log());
+        auto state = last_service_state(inst.process->output());
         if (state != "running")
           return inst.label + " " + state;
       }
@@ -391,7 +393,7 @@ private:
       if (code != 0) {
         clean = false;
         std::fprintf(stderr, "%s exited with code %d; its log (%s) ends:\n%s", inst.label.c_str(),
-                     code, inst.process->log_path().c_str(), inst.process->log_tail(10).c_str());
+                     code, inst.process->log_path().c_str(), inst.process->output_tail(10).c_str());
       }
     }
     if (clean)
