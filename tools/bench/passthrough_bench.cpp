@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <eddy/internal/kafka.hpp>
@@ -40,30 +41,30 @@ struct options {
   int rounds = 3;
 };
 
+/// The options from the command line; exits with the usage for --help or a bad value.
 options parse(int argc, char** argv) {
   options result;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << arg << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--records")
-      result.records = std::stoll(value());
-    else if (arg == "--partitions")
-      result.partitions = std::stoi(value());
-    else if (arg == "--value-bytes")
-      result.value_bytes = std::stoul(value());
-    else if (arg == "--rounds")
-      result.rounds = std::max(1, std::stoi(value()));
-    else {
-      std::cerr << "usage: bench-passthrough [--records N] [--partitions P] [--value-bytes B] "
-                   "[--rounds R]\n";
-      std::exit(arg == "--help" ? 0 : 2);
-    }
+  CLI::App app{"How close an Eddy passthrough service comes to a plain librdkafka "
+               "consume->produce loop on the same broker and data (alternating rounds). The "
+               "broker comes from EDDY_KAFKA_BOOTSTRAP_SERVERS; services log warnings only "
+               "unless EDDY_LOG_LEVEL says otherwise.",
+               "bench-passthrough"};
+  app.add_option("--records", result.records, "records preloaded and passed through per run")
+    ->capture_default_str()
+    ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  app.add_option("--partitions", result.partitions, "partitions of the input and output")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 1024));
+  app.add_option("--value-bytes", result.value_bytes, "bytes per record value")
+    ->capture_default_str()
+    ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--rounds", result.rounds, "rounds of raw, at_least_once and exactly_once")
+    ->capture_default_str()
+    ->check(CLI::Range(1, 100));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
   return result;
 }
@@ -172,6 +173,10 @@ double eddy_service(const std::string& bootstrap, const std::string& in, const s
 
 int main(int argc, char** argv) {
   auto opt = parse(argc, argv);
+  // The results stand apart from the services' logs: those log warnings only, unless
+  // EDDY_LOG_LEVEL asks for more; the result lines go out a line at a time.
+  ::setenv("EDDY_LOG_LEVEL", "warn", 0);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string bootstrap;
   try {
     bootstrap = eddy::test::broker_bootstrap();

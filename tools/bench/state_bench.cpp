@@ -11,12 +11,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include <CLI/CLI.hpp>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <eddy/internal/kafka.hpp>
@@ -35,18 +37,24 @@ struct options {
   std::int64_t keys = 10000;
 };
 
+/// The options from the command line; exits with the usage for --help or a bad value.
 options parse(int argc, char** argv) {
   options opt;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (i + 1 < argc && arg == "--events")
-      opt.events = std::stoll(argv[++i]);
-    else if (i + 1 < argc && arg == "--keys")
-      opt.keys = std::stoll(argv[++i]);
-    else {
-      std::cerr << "usage: bench-state [--events N] [--keys K]\n";
-      std::exit(arg == "--help" ? 0 : 2);
-    }
+  CLI::App app{"Restore rate against a plain consumer, and a keyed running count in "
+               "at_least_once and exactly_once. The broker comes from "
+               "EDDY_KAFKA_BOOTSTRAP_SERVERS; services log warnings only unless "
+               "EDDY_LOG_LEVEL says otherwise.",
+               "bench-state"};
+  app.add_option("--events", opt.events, "journal events to restore and records to count")
+    ->capture_default_str()
+    ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+  app.add_option("--keys", opt.keys, "distinct keys")
+    ->capture_default_str()
+    ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 32));
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    std::exit(app.exit(e));
   }
   return opt;
 }
@@ -126,6 +134,10 @@ double aggregate(const std::string& bootstrap, const std::string& in, std::int64
 
 int main(int argc, char** argv) {
   auto opt = parse(argc, argv);
+  // The results stand apart from the services' logs: those log warnings only, unless
+  // EDDY_LOG_LEVEL asks for more; the result lines go out a line at a time.
+  ::setenv("EDDY_LOG_LEVEL", "warn", 0);
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   std::string bootstrap;
   try {
     bootstrap = eddy::test::broker_bootstrap();
