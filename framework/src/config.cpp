@@ -6,7 +6,10 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include <librdkafka/rdkafkacpp.h>
 
@@ -28,8 +31,7 @@ struct setting {
 constexpr setting settings[] = {
   {"eddy.credit.window", "30000",
    "records a partition task may have in flight before its partition is paused", true, 1},
-  {"eddy.batch.max.records", "500", "records sent to a partition task in one message", true,
-   1},
+  {"eddy.batch.max.records", "500", "records sent to a partition task in one message", true, 1},
   {"eddy.commit.interval.ms", "1000",
    "how often completed offsets are committed (exactly_once: default 100)", true, 1},
   {"eddy.processing.guarantee", "at_least_once",
@@ -162,43 +164,42 @@ void config::load_environment() {
 expected<config> config::from_command_line(int argc, const char* const* argv) {
   config result;
   result.load_environment();
-  std::vector<std::pair<std::string, std::string>> overrides;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg{argv[i]};
-    auto next = [&]() -> std::optional<std::string> {
-      if (i + 1 >= argc)
-        return std::nullopt;
-      return std::string{argv[++i]};
-    };
-    if (arg == "--help" || arg == "-h") {
-      result.help_requested_ = true;
-    } else if (arg == "--config" || arg == "-c") {
-      auto path = next();
-      if (!path)
-        return error{errc::invalid_config, arg + " needs a file path"};
-      if (auto loaded = result.load_file(*path); !loaded)
-        return loaded.error_value();
-    } else if (starts_with(arg, "--config=")) {
-      if (auto loaded = result.load_file(arg.substr(9)); !loaded)
-        return loaded.error_value();
-    } else if (arg == "-X" || arg == "--set") {
-      auto assignment = next();
-      std::string key, value;
-      if (!assignment || !split_assignment(*assignment, key, value))
-        return error{errc::invalid_config, arg + " needs key=value"};
-      overrides.emplace_back(key, value);
-    } else if (starts_with(arg, "--set=")) {
-      std::string key, value;
-      if (!split_assignment(arg.substr(6), key, value))
-        return error{errc::invalid_config, "--set needs key=value"};
-      overrides.emplace_back(key, value);
-    } else {
-      return error{errc::invalid_config, "unknown argument '" + arg + "' (see --help)"};
-    }
+  // CLI11 parses; the help text is usage(), which lists every Eddy setting.
+  CLI::App app{"", argc > 0 ? argv[0] : "service"};
+  app.set_help_flag();
+  std::vector<std::string> files;
+  std::vector<std::string> assignments;
+  app.add_flag("-h,--help", result.help_requested_);
+  app.add_option("-c,--config", files)->allow_extra_args(false);
+  app.add_option("-X,--set", assignments)->allow_extra_args(false);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return error{errc::invalid_config, std::string{e.what()} + " (see --help)"};
   }
-  for (auto& [key, value] : overrides)
+  for (auto& path : files)
+    if (auto loaded = result.load_file(path); !loaded)
+      return loaded.error_value();
+  for (auto& assignment : assignments) {
+    std::string key, value;
+    if (!split_assignment(assignment, key, value))
+      return error{errc::invalid_config, "-X needs key=value, got '" + assignment + "'"};
     result.set(key, value);
+  }
   return result;
+}
+
+std::int64_t config::integer(const std::string& key, std::int64_t fallback,
+                             std::int64_t minimum, std::int64_t maximum) const {
+  auto value = get(key);
+  if (!value)
+    return fallback;
+  auto parsed = parse_integer(*value);
+  if (!parsed || *parsed < minimum || *parsed > maximum)
+    throw std::invalid_argument{"setting '" + key + "' needs an integer from "
+                                + std::to_string(minimum) + " to " + std::to_string(maximum)
+                                + ", got '" + *value + "'"};
+  return *parsed;
 }
 
 std::string config::usage(const std::string& program) {
@@ -232,8 +233,8 @@ expected<void> config::validate() const {
       continue;
     auto* s = find_setting(key);
     if (s == nullptr)
-      return error{errc::invalid_config, "unknown Eddy setting '" + key
-                                           + "'; known settings:\n" + describe_settings()};
+      return error{errc::invalid_config, "unknown Eddy setting '" + key + "'; known settings:\n"
+                                           + describe_settings()};
     if (key == "eddy.processing.guarantee" && value != "at_least_once"
         && value != "exactly_once")
       return error{errc::invalid_config, "setting '" + key
@@ -252,9 +253,9 @@ expected<void> config::validate() const {
     if (s->integer) {
       auto parsed = parse_integer(value);
       if (!parsed || *parsed < s->minimum)
-        return error{errc::invalid_config, "setting '" + key + "' needs an integer >= "
-                                             + std::to_string(s->minimum) + ", got '" + value
-                                             + "'"};
+        return error{errc::invalid_config,
+                     "setting '" + key + "' needs an integer >= " + std::to_string(s->minimum)
+                       + ", got '" + value + "'"};
     }
   }
   for (auto kind : {client_kind::consumer, client_kind::producer}) {
@@ -314,8 +315,9 @@ std::chrono::milliseconds config::commit_interval() const {
 }
 
 processing_guarantee config::guarantee() const {
-  return get("eddy.processing.guarantee") == "exactly_once" ? processing_guarantee::exactly_once
-                                                            : processing_guarantee::at_least_once;
+  return get("eddy.processing.guarantee") == "exactly_once"
+           ? processing_guarantee::exactly_once
+           : processing_guarantee::at_least_once;
 }
 
 std::string config::transactional_id() const {

@@ -4,24 +4,24 @@ namespace eddy {
 
 const char* to_string(error_response response) noexcept {
   switch (response) {
-    case error_response::fail:
-      return "fail";
-    case error_response::log_and_continue:
-      return "continue";
-    case error_response::dead_letter:
-      return "dead_letter";
+  case error_response::fail:
+    return "fail";
+  case error_response::log_and_continue:
+    return "continue";
+  case error_response::dead_letter:
+    return "dead_letter";
   }
   return "unknown";
 }
 
 const char* to_string(error_moment moment) noexcept {
   switch (moment) {
-    case error_moment::decode:
-      return "decode";
-    case error_moment::handler:
-      return "handler";
-    case error_moment::production:
-      return "production";
+  case error_moment::decode:
+    return "decode";
+  case error_moment::handler:
+    return "handler";
+  case error_moment::production:
+    return "production";
   }
   return "unknown";
 }

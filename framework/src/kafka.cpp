@@ -18,35 +18,35 @@ class log_bridge : public RdKafka::EventCb {
 public:
   void event_cb(RdKafka::Event& event) override {
     switch (event.type()) {
-      case RdKafka::Event::EVENT_LOG:
-        logger().log(level_of(event.severity()), "librdkafka facility={} {}", event.fac(),
-                     event.str());
-        break;
-      case RdKafka::Event::EVENT_ERROR:
-        logger().log(event.fatal() ? spdlog::level::critical : spdlog::level::warn,
-                     "librdkafka error=\"{}\" {}", RdKafka::err2str(event.err()), event.str());
-        break;
-      default:
-        break;
+    case RdKafka::Event::EVENT_LOG:
+      logger().log(level_of(event.severity()), "librdkafka facility={} {}", event.fac(),
+                   event.str());
+      break;
+    case RdKafka::Event::EVENT_ERROR:
+      logger().log(event.fatal() ? spdlog::level::critical : spdlog::level::warn,
+                   "librdkafka error=\"{}\" {}", RdKafka::err2str(event.err()), event.str());
+      break;
+    default:
+      break;
     }
   }
 
 private:
   static spdlog::level::level_enum level_of(RdKafka::Event::Severity severity) {
     switch (severity) {
-      case RdKafka::Event::EVENT_SEVERITY_EMERG:
-      case RdKafka::Event::EVENT_SEVERITY_ALERT:
-      case RdKafka::Event::EVENT_SEVERITY_CRITICAL:
-        return spdlog::level::critical;
-      case RdKafka::Event::EVENT_SEVERITY_ERROR:
-        return spdlog::level::err;
-      case RdKafka::Event::EVENT_SEVERITY_WARNING:
-        return spdlog::level::warn;
-      case RdKafka::Event::EVENT_SEVERITY_NOTICE:
-      case RdKafka::Event::EVENT_SEVERITY_INFO:
-        return spdlog::level::info;
-      default:
-        return spdlog::level::debug;
+    case RdKafka::Event::EVENT_SEVERITY_EMERG:
+    case RdKafka::Event::EVENT_SEVERITY_ALERT:
+    case RdKafka::Event::EVENT_SEVERITY_CRITICAL:
+      return spdlog::level::critical;
+    case RdKafka::Event::EVENT_SEVERITY_ERROR:
+      return spdlog::level::err;
+    case RdKafka::Event::EVENT_SEVERITY_WARNING:
+      return spdlog::level::warn;
+    case RdKafka::Event::EVENT_SEVERITY_NOTICE:
+    case RdKafka::Event::EVENT_SEVERITY_INFO:
+      return spdlog::level::info;
+    default:
+      return spdlog::level::debug;
     }
   }
 };
@@ -117,10 +117,9 @@ expected<void> wait_for_cluster(RdKafka::Handle& handle, std::chrono::millisecon
       return {};
     std::this_thread::sleep_for(std::chrono::milliseconds{100});
   } while (clock::now() < deadline);
-  return error{errc::broker_unreachable, "no answer from the Kafka cluster within "
-                                           + std::to_string(timeout.count())
-                                           + " ms (last error: " + RdKafka::err2str(last)
-                                           + "); check bootstrap.servers"};
+  return error{errc::broker_unreachable,
+               "no answer from the Kafka cluster within " + std::to_string(timeout.count())
+                 + " ms (last error: " + RdKafka::err2str(last) + "); check bootstrap.servers"};
 }
 
 expected<int> partition_count(RdKafka::Handle& handle, const std::string& topic,
@@ -131,8 +130,8 @@ expected<int> partition_count(RdKafka::Handle& handle, const std::string& topic,
   auto err = handle.metadata(true, nullptr, &raw, static_cast<int>(timeout.count()));
   std::unique_ptr<RdKafka::Metadata> md{raw};
   if (err != RdKafka::ERR_NO_ERROR)
-    return error{errc::topic_error, "metadata for topic '" + topic + "': "
-                                      + RdKafka::err2str(err)};
+    return error{errc::topic_error,
+                 "metadata for topic '" + topic + "': " + RdKafka::err2str(err)};
   for (auto* tm : *md->topics()) {
     if (tm->topic() != topic)
       continue;
@@ -146,7 +145,8 @@ expected<int> partition_count(RdKafka::Handle& handle, const std::string& topic,
 namespace {
 
 /// Creates `topics` through the admin API; a topic that exists meanwhile is fine.
-expected<void> create_topics(RdKafka::Handle& handle, const std::vector<const topic_spec*>& topics,
+expected<void> create_topics(RdKafka::Handle& handle,
+                             const std::vector<const topic_spec*>& topics,
                              std::chrono::milliseconds timeout) {
   if (topics.empty())
     return {};
@@ -159,29 +159,32 @@ expected<void> create_topics(RdKafka::Handle& handle, const std::vector<const to
     for (auto& [key, value] : spec->configs)
       rd_kafka_NewTopic_set_config(requests.back(), key.c_str(), value.c_str());
   }
-  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_t* options =
+    rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), reason,
                                             sizeof reason);
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_CreateTopics(rk, requests.data(), requests.size(), options, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  rd_kafka_event_t* event =
+    rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
   expected<void> outcome;
   if (event == nullptr) {
     outcome = error{errc::topic_error, "no answer to CreateTopics within "
                                          + std::to_string(timeout.count()) + " ms"};
   } else if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE
              && rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    outcome = error{errc::topic_error, std::string{"CreateTopics: "}
-                                         + rd_kafka_event_error_string(event)};
+    outcome = error{errc::topic_error,
+                    std::string{"CreateTopics: "} + rd_kafka_event_error_string(event)};
   } else if (auto* result = rd_kafka_event_CreateTopics_result(event)) {
     size_t count = 0;
-    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &count);
+    const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(result, &count);
     for (size_t i = 0; i < count && outcome; ++i) {
       auto err = rd_kafka_topic_result_error(results[i]);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
-        outcome = error{errc::topic_error,
-                        std::string{"cannot create topic '"} + rd_kafka_topic_result_name(results[i])
-                          + "': " + rd_kafka_topic_result_error_string(results[i])};
+        outcome = error{errc::topic_error, std::string{"cannot create topic '"}
+                                             + rd_kafka_topic_result_name(results[i]) + "': "
+                                             + rd_kafka_topic_result_error_string(results[i])};
     }
   }
   if (event)
@@ -209,12 +212,14 @@ expected<void> ensure_topics(RdKafka::Handle& handle, const std::vector<topic_sp
   // partition count the service relies on for co-partitioning.
   for (auto& spec : topics) {
     while (true) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-      auto count = partition_count(handle, spec.name, std::max(left, std::chrono::milliseconds{500}));
+      auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      auto count =
+        partition_count(handle, spec.name, std::max(left, std::chrono::milliseconds{500}));
       if (count && spec.partitions > 0 && *count != spec.partitions)
-        return error{errc::topic_error, "topic '" + spec.name + "' has " + std::to_string(*count)
-                                          + " partitions, the service needs "
-                                          + std::to_string(spec.partitions)};
+        return error{errc::topic_error,
+                     "topic '" + spec.name + "' has " + std::to_string(*count)
+                       + " partitions, the service needs " + std::to_string(spec.partitions)};
       if (count)
         break;
       if (clock::now() >= deadline)
@@ -230,15 +235,16 @@ describe_topic_configs(RdKafka::Handle& handle, const std::string& topic,
                        std::chrono::milliseconds timeout) {
   rd_kafka_t* rk = handle.c_ptr();
   char reason[512];
-  rd_kafka_ConfigResource_t* resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC,
-                                                                    topic.c_str());
+  rd_kafka_ConfigResource_t* resource =
+    rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
   rd_kafka_AdminOptions_t* options =
     rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
   rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), reason,
                                             sizeof reason);
   rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
   rd_kafka_DescribeConfigs(rk, &resource, 1, options, queue);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  rd_kafka_event_t* event =
+    rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
   auto failure = [&](const std::string& why) {
     return error{errc::topic_error, "DescribeConfigs of topic '" + topic + "': " + why};
   };
@@ -302,8 +308,8 @@ std::optional<std::string> history_loss(const std::map<std::string, std::string>
       } catch (const std::exception&) {
       }
       if (!unlimited)
-        reasons.push_back(std::string{limit} + "=" + setting->second + " (cleanup.policy="
-                          + policy->second + " removes older records)");
+        reasons.push_back(std::string{limit} + "=" + setting->second
+                          + " (cleanup.policy=" + policy->second + " removes older records)");
     }
   if (reasons.empty())
     return std::nullopt;

@@ -24,7 +24,8 @@ struct state_store::impl {
 
   /// Prepares the statements on the open `db`.
   void prepare() {
-    select_row = std::make_unique<SQLite::Statement>(*db, "SELECT value FROM rows WHERE key = ?");
+    select_row =
+      std::make_unique<SQLite::Statement>(*db, "SELECT value FROM rows WHERE key = ?");
     select_checkpoint = std::make_unique<SQLite::Statement>(
       *db, "SELECT next_offset FROM checkpoints WHERE topic = ? AND partition = ?");
     upsert_row = std::make_unique<SQLite::Statement>(
@@ -41,7 +42,8 @@ namespace {
 
 /// Opens `path` as a store and checks it; throws SQLite::Exception if it is not healthy.
 std::unique_ptr<SQLite::Database> open_checked(const std::string& path) {
-  auto db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  auto db =
+    std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   db->exec("PRAGMA journal_mode=WAL");
   db->exec("PRAGMA synchronous=NORMAL");
   SQLite::Statement check{*db, "PRAGMA quick_check"};
@@ -70,7 +72,8 @@ expected<state_store> state_store::open(const std::string& path) {
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
     auto aside = path + ".corrupt-" + std::to_string(stamp);
-    logger().warn("state store corrupt path={} error=\"{}\" moved_to={}", path, e.what(), aside);
+    logger().warn("state store corrupt path={} error=\"{}\" moved_to={}", path, e.what(),
+                  aside);
     std::filesystem::rename(path, aside, ec);
     for (const char* suffix : {"-wal", "-shm"})
       std::filesystem::remove(path + suffix, ec);
@@ -78,13 +81,15 @@ expected<state_store> state_store::open(const std::string& path) {
       self->db = open_checked(path);
       self->recovered = true;
     } catch (const SQLite::Exception& again) {
-      return error{errc::invalid_config, "cannot create state store '" + path + "': " + again.what()};
+      return error{errc::invalid_config,
+                   "cannot create state store '" + path + "': " + again.what()};
     }
   }
   try {
     self->prepare();
   } catch (const SQLite::Exception& e) {
-    return error{errc::invalid_config, "cannot prepare state store '" + path + "': " + e.what()};
+    return error{errc::invalid_config,
+                 "cannot prepare state store '" + path + "': " + e.what()};
   }
   return state_store{std::move(self)};
 }
@@ -97,7 +102,8 @@ state_store state_store::open_in_memory() {
   return state_store{std::move(self)};
 }
 
-state_store::state_store(std::unique_ptr<impl> self) : impl_(std::move(self)) {}
+state_store::state_store(std::unique_ptr<impl> self)
+  : impl_(std::move(self)) {}
 state_store::state_store(state_store&&) noexcept = default;
 state_store& state_store::operator=(state_store&&) noexcept = default;
 state_store::~state_store() = default;

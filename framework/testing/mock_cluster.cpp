@@ -12,7 +12,8 @@ struct mock_cluster::impl {
   rd_kafka_mock_cluster_t* cluster = nullptr;
 };
 
-mock_cluster::mock_cluster(int brokers) : impl_(std::make_unique<impl>()) {
+mock_cluster::mock_cluster(int brokers)
+  : impl_(std::make_unique<impl>()) {
   char reason[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "log_level", "3", reason, sizeof reason);

@@ -30,25 +30,29 @@ std::int64_t count_of(eddy::state_view state, const std::string& key) {
 } // namespace
 
 int main(int argc, char** argv) {
-  return eddy::service::main(argc, argv, "counter", [](eddy::service& svc,
-                                                       const eddy::config& cfg) {
-    auto input = cfg.get("app.input").value_or("counter-in");
-    auto journal = cfg.get("app.journal").value_or("counter-events");
-    auto output = cfg.get("app.output").value_or("counter-out");
-    int partitions = std::stoi(cfg.get("app.partitions").value_or("4"));
-    auto delay = std::chrono::microseconds{std::stoi(cfg.get("app.handler.delay.us").value_or("0"))};
-    if (partitions < 1 || delay.count() < 0)
-      throw std::invalid_argument{"app.partitions must be >= 1 and app.handler.delay.us >= 0"};
-    svc.topic(input, partitions).topic(output, partitions);
-    svc.journal(journal, partitions, [](const eddy::record& event, eddy::state_view state) {
-      state.put(event.key, std::to_string(count_of(state, event.key) + std::stoll(event.value)));
+  return eddy::service::main(
+    argc, argv, "counter", [](eddy::service& svc, const eddy::config& cfg) {
+      auto input = cfg.get("app.input").value_or("counter-in");
+      auto journal = cfg.get("app.journal").value_or("counter-events");
+      auto output = cfg.get("app.output").value_or("counter-out");
+      auto partitions = static_cast<int>(cfg.integer("app.partitions", 4, 1, 10000));
+      auto delay =
+        std::chrono::microseconds{cfg.integer("app.handler.delay.us", 0, 0, 60000000)};
+      if (partitions < 1 || delay.count() < 0)
+        throw std::invalid_argument{
+          "app.partitions must be >= 1 and app.handler.delay.us >= 0"};
+      svc.topic(input, partitions).topic(output, partitions);
+      svc.journal(journal, partitions, [](const eddy::record& event, eddy::state_view state) {
+        state.put(event.key,
+                  std::to_string(count_of(state, event.key) + std::stoll(event.value)));
+      });
+      svc.consume(input, [delay, output](const eddy::record& r, eddy::context& ctx) {
+        if (delay.count() > 0)
+          std::this_thread::sleep_for(delay);
+        ctx.emit_event(r.key, "+1");
+        ctx.emit(
+          output, r.key, std::to_string(count_of(ctx.state(), r.key)),
+          {{"counter.input", std::to_string(r.partition) + ":" + std::to_string(r.offset)}});
+      });
     });
-    svc.consume(input, [delay, output](const eddy::record& r, eddy::context& ctx) {
-      if (delay.count() > 0)
-        std::this_thread::sleep_for(delay);
-      ctx.emit_event(r.key, "+1");
-      ctx.emit(output, r.key, std::to_string(count_of(ctx.state(), r.key)),
-               {{"counter.input", std::to_string(r.partition) + ":" + std::to_string(r.offset)}});
-    });
-  });
 }

@@ -65,8 +65,9 @@ private:
     auto mail = confirmation(pending.order(), pending.payment(),
                              ctx.lookup<Customer>(pending.order().customer_id()));
     if (mail.to().empty())
-      eddy::logger().warn("email order={} customer={} has no address: recorded without recipient",
-                          mail.order_id(), mail.customer_id());
+      eddy::logger().warn(
+        "email order={} customer={} has no address: recorded without recipient",
+        mail.order_id(), mail.customer_id());
     else
       eddy::logger().info("email order={} to={} subject=\"{}\"", mail.order_id(), mail.to(),
                           mail.subject());
@@ -83,9 +84,9 @@ private:
     mail.set_order_id(order.id());
     mail.set_customer_id(order.customer_id());
     mail.set_subject(fmt::format("Your order {} is confirmed", order.id()));
-    auto greeting = customer ? fmt::format("Dear {} {}", customer->first_name(),
-                                           customer->last_name())
-                             : std::string{"Dear customer"};
+    auto greeting = customer
+                      ? fmt::format("Dear {} {}", customer->first_name(), customer->last_name())
+                      : std::string{"Dear customer"};
     mail.set_body(fmt::format("{},\n\nyour order {} of {} x {} is confirmed, and we received "
                               "your payment of {:.2f} {}.\n\nThank you for shopping with us.\n",
                               greeting, order.id(), order.quantity(), order.product(),

@@ -56,9 +56,10 @@ public:
     spend.set_latest_order_time_ms(latest);
     *spend.add_orders() = spent;
     auto& orders = *spend.mutable_orders();
-    orders.erase(std::remove_if(orders.begin(), orders.end(),
-                                [&](auto& e) { return e.order_time_ms() <= latest - window_ms; }),
-                 orders.end());
+    orders.erase(
+      std::remove_if(orders.begin(), orders.end(),
+                     [&](auto& e) { return e.order_time_ms() <= latest - window_ms; }),
+      orders.end());
   }
 
 private:

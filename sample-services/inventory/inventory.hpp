@@ -38,11 +38,13 @@ public:
       ctx.emit(decision<StockReserved>(request));
     else
       ctx.emit(decision<ReservationRefused>(request));
-    ctx.emit(validation(request.order_id(), pass ? OrderValidation::PASS : OrderValidation::FAIL));
+    ctx.emit(
+      validation(request.order_id(), pass ? OrderValidation::PASS : OrderValidation::FAIL));
   }
 
   void apply(ProductReservations& reservations, const StockReserved& reserved) override {
-    if (reservations.mutable_verdicts()->insert({reserved.order_id(), OrderValidation::PASS})
+    if (reservations.mutable_verdicts()
+          ->insert({reserved.order_id(), OrderValidation::PASS})
           .second)
       reservations.set_reserved(reservations.reserved() + reserved.quantity());
   }

@@ -7,8 +7,7 @@
 
 int main(int argc, char** argv) {
   shop::inventory handlers;
-  return eddy::service::main(argc, argv, "inventory",
-                             [&](eddy::service& svc, const eddy::config&) {
-                               shop::bind(svc, handlers);
-                             });
+  return eddy::service::main(
+    argc, argv, "inventory",
+    [&](eddy::service& svc, const eddy::config&) { shop::bind(svc, handlers); });
 }

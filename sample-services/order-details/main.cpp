@@ -6,8 +6,7 @@
 
 int main(int argc, char** argv) {
   shop::order_details handlers;
-  return eddy::service::main(argc, argv, "order-details",
-                             [&](eddy::service& svc, const eddy::config&) {
-                               shop::bind(svc, handlers);
-                             });
+  return eddy::service::main(
+    argc, argv, "order-details",
+    [&](eddy::service& svc, const eddy::config&) { shop::bind(svc, handlers); });
 }

@@ -20,7 +20,9 @@ public:
   /// A registration for one key; unregisters when destroyed.
   class watch {
   public:
-    watch(change_notifier& owner, std::string key) : owner_(owner), key_(std::move(key)) {
+    watch(change_notifier& owner, std::string key)
+      : owner_(owner),
+        key_(std::move(key)) {
       std::lock_guard<std::mutex> guard{owner_.mtx_};
       auto& s = owner_.slots_[key_];
       ++s.watchers;

@@ -28,9 +28,8 @@ forwarded forwarder::forward(const std::string& to, const httplib::Request& req,
   client.set_read_timeout(static_cast<time_t>(read.count() / 1000),
                           static_cast<time_t>(read.count() % 1000 * 1000));
   httplib::Headers headers{{forwarded_header, instance_id_}};
-  auto result = req.method == "POST"
-                  ? client.Post(path, headers, req.body, "application/json")
-                  : client.Get(path, headers);
+  auto result = req.method == "POST" ? client.Post(path, headers, req.body, "application/json")
+                                     : client.Get(path, headers);
   if (!result)
     return {std::nullopt, to + ": " + httplib::to_string(result.error())};
   if (result->status == misdirected)
@@ -56,10 +55,10 @@ bool forwarder::forward_round(const httplib::Request& req, httplib::Response& re
   for (auto& owner : registry_.owners_of(partition)) {
     auto budget = std::max(milliseconds{0},
                            std::chrono::duration_cast<milliseconds>(deadline - clock::now()));
-    auto answer = req.method == "GET"
-                    ? forward(owner, req, path + "?timeout=" + std::to_string(budget.count()),
-                              budget)
-                    : forward(owner, req, path, post_budget_);
+    auto answer =
+      req.method == "GET"
+        ? forward(owner, req, path + "?timeout=" + std::to_string(budget.count()), budget)
+        : forward(owner, req, path, post_budget_);
     if (answer.response) {
       relay(*answer.response, res);
       return true;

@@ -39,7 +39,9 @@ public:
   /// Forwards as `instance_id`; a forwarded POST may take `post_budget`.
   forwarder(std::string instance_id, const instance_registry& registry,
             std::chrono::milliseconds post_budget)
-    : instance_id_(std::move(instance_id)), registry_(registry), post_budget_(post_budget) {}
+    : instance_id_(std::move(instance_id)),
+      registry_(registry),
+      post_budget_(post_budget) {}
 
   /// Sends `req` (path `path`) to the instance at `to`, allowing it `budget`.
   forwarded forward(const std::string& to, const httplib::Request& req, const std::string& path,
@@ -52,8 +54,8 @@ public:
   /// `path`; a GET passes on the time left until `deadline`. True once `res` holds an
   /// answer; otherwise `failure` says why no owner answered.
   bool forward_round(const httplib::Request& req, httplib::Response& res,
-                     std::int32_t partition, const std::string& path, clock::time_point deadline,
-                     std::string& failure);
+                     std::int32_t partition, const std::string& path,
+                     clock::time_point deadline, std::string& failure);
 
   /// Aborts the forwarded requests in progress and refuses new ones.
   void stop();

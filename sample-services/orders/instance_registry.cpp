@@ -41,14 +41,16 @@ std::optional<instance_entry> decode_entry(const std::string& value) {
 
 instance_registry::instance_registry(std::string self, std::string group,
                                      std::chrono::milliseconds ttl)
-  : self_(std::move(self)), group_(std::move(group)), ttl_(ttl) {
-}
+  : self_(std::move(self)),
+    group_(std::move(group)),
+    ttl_(ttl) {}
 
 void instance_registry::apply(const eddy::record& rec) {
   if (rec.key == self_)
     return;
   std::lock_guard<std::mutex> guard{mtx_};
-  if (rec.is_tombstone() || rec.value.empty()) { // an empty value: an older instance's tombstone
+  if (rec.is_tombstone()
+      || rec.value.empty()) { // an empty value: an older instance's tombstone
     entries_.erase(rec.key);
     return;
   }
@@ -71,9 +73,8 @@ std::vector<std::string> instance_registry::owners_of(std::int32_t partition) co
     if (live(e, now)
         && std::binary_search(e.entry.partitions.begin(), e.entry.partitions.end(), partition))
       claims.push_back(&e.entry);
-  std::stable_sort(claims.begin(), claims.end(), [](auto* a, auto* b) {
-    return a->assigned_ms > b->assigned_ms;
-  });
+  std::stable_sort(claims.begin(), claims.end(),
+                   [](auto* a, auto* b) { return a->assigned_ms > b->assigned_ms; });
   std::vector<std::string> endpoints;
   for (auto* claim : claims)
     endpoints.push_back(claim->endpoint);

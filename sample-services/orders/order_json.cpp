@@ -89,9 +89,9 @@ order_request order_from_json(std::string_view body) {
     return refuse("field 'quantity' must be an integer");
   constexpr auto min = std::numeric_limits<std::int32_t>::min();
   constexpr auto max = std::numeric_limits<std::int32_t>::max();
-  if (quantity->is_number_unsigned() ? quantity->get<std::uint64_t>() > std::uint64_t{max}
-                                     : quantity->get<std::int64_t>() < min
-                                         || quantity->get<std::int64_t>() > max)
+  if (quantity->is_number_unsigned()
+        ? quantity->get<std::uint64_t>() > std::uint64_t{max}
+        : quantity->get<std::int64_t>() < min || quantity->get<std::int64_t>() > max)
     return refuse("field 'quantity' is out of range");
   order.set_quantity(quantity->get<std::int32_t>());
 

@@ -66,13 +66,11 @@ void refuse(httplib::Response& res, int status, const std::string& reason) {
   reply(res, status, nlohmann::json{{"error", reason}});
 }
 
-
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<milliseconds>(
            std::chrono::system_clock::now().time_since_epoch())
     .count();
 }
-
 
 /// The base URL of `host:port` as other machines reach it.
 std::string endpoint_of(const std::string& host, int port) {
@@ -83,7 +81,6 @@ std::string endpoint_of(const std::string& host, int port) {
     name = "[" + name + "]";
   return "http://" + name + ":" + std::to_string(port);
 }
-
 
 /// What this instance's table says about an order.
 struct local_read {
@@ -100,8 +97,7 @@ struct orders_api::impl {
       opts(std::move(o)),
       topic(orders_topic()),
       partitions(orders_partitions()),
-      registry(opts.instance_id, opts.group, 3 * opts.heartbeat) {
-  }
+      registry(opts.instance_id, opts.group, 3 * opts.heartbeat) {}
 
   eddy::service& svc;
   orders_api_options opts;
@@ -157,7 +153,8 @@ struct orders_api::impl {
       return {local_read::absent, {}, {}};
     local_read result{local_read::found, {}, {}};
     if (!result.order.ParseFromString(**value))
-      return {local_read::failed, {},
+      return {local_read::failed,
+              {},
               "the stored record of order '" + id + "' does not parse as shop.Order"};
     return result;
   }
@@ -166,9 +163,10 @@ struct orders_api::impl {
 
   /// Answers 503 for `partition` when no owner answered before the deadline.
   void no_owner(httplib::Response& res, std::int32_t partition, const std::string& failure) {
-    refuse(res, 503, "no instance owning partition " + std::to_string(partition) + " of '"
-                       + topic + "' answered (" + std::to_string(registry.size())
-                       + " other instances known; last: " + failure + ")");
+    refuse(res, 503,
+           "no instance owning partition " + std::to_string(partition) + " of '" + topic
+             + "' answered (" + std::to_string(registry.size())
+             + " other instances known; last: " + failure + ")");
   }
 
   /// Sleeps until `until` or the stop, whichever comes first.
@@ -185,10 +183,12 @@ struct orders_api::impl {
       return opts.default_timeout;
     auto text = req.get_param_value("timeout");
     auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    bool digits = !text.empty() && text.size() <= 9 && std::all_of(text.begin(), text.end(), digit);
+    bool digits =
+      !text.empty() && text.size() <= 9 && std::all_of(text.begin(), text.end(), digit);
     if (!digits || std::stoll(text) > opts.max_timeout.count()) {
-      refuse(res, 400, "query parameter 'timeout' must be a number of milliseconds from 0 to "
-                         + std::to_string(opts.max_timeout.count()));
+      refuse(res, 400,
+             "query parameter 'timeout' must be a number of milliseconds from 0 to "
+               + std::to_string(opts.max_timeout.count()));
       return std::nullopt;
     }
     return milliseconds{std::stoll(text)};
@@ -222,18 +222,19 @@ struct orders_api::impl {
         refuse(res, 500, local.reason);
         return;
       }
-      bool is_ready = local.kind == local_read::found
-                      && (!decided || local.order.state() == Order::VALIDATED
-                          || local.order.state() == Order::FAILED
-                          || local.order.state() == Order::SHIPPED);
+      bool is_ready =
+        local.kind == local_read::found
+        && (!decided || local.order.state() == Order::VALIDATED
+            || local.order.state() == Order::FAILED || local.order.state() == Order::SHIPPED);
       if (is_ready) {
         reply(res, 200, order_to_json(local.order));
         return;
       }
       if (local.kind == local_read::not_owned) {
         if (was_forwarded) {
-          refuse(res, misdirected, "instance " + opts.instance_id + " does not own order '"
-                                     + id + "': " + local.reason);
+          refuse(res, misdirected,
+                 "instance " + opts.instance_id + " does not own order '" + id
+                   + "': " + local.reason);
           return;
         }
         if (forwarding.forward_round(req, res, partition, path, deadline, failure))
@@ -249,8 +250,9 @@ struct orders_api::impl {
         auto what = local.kind == local_read::found
                       ? "is still " + Order::State_Name(local.order.state())
                       : std::string{"does not exist"};
-        refuse(res, 504, "order '" + id + "' " + what + " after " + std::to_string(timeout->count())
-                           + " ms");
+        refuse(res, 504,
+               "order '" + id + "' " + what + " after " + std::to_string(timeout->count())
+                 + " ms");
         return;
       }
       watch.wait_until(std::min(deadline, clock::now() + recheck_interval));
@@ -338,8 +340,9 @@ struct orders_api::impl {
       return;
     }
     if (!same_request(*existing, order)) {
-      reply(res, 409, nlohmann::json{{"error", "order '" + id + "' exists with other fields"},
-                                     {"order", order_to_json(*existing)}});
+      reply(res, 409,
+            nlohmann::json{{"error", "order '" + id + "' exists with other fields"},
+                           {"order", order_to_json(*existing)}});
       return;
     }
     res.set_header("Location", "/v1/orders/" + id);
@@ -351,15 +354,16 @@ struct orders_api::impl {
     auto rec = eddy::codegen::encode(topic, order.id(), order);
     auto delivery = svc.publish(rec.topic, rec.key, rec.value, rec.headers);
     if (delivery.wait_for(publish_timeout) != std::future_status::ready) {
-      refuse(res, 503, "the broker did not acknowledge order '" + order.id() + "' within "
-                         + std::to_string(publish_timeout.count())
-                         + " ms; it may still be written: retry with the same id");
+      refuse(res, 503,
+             "the broker did not acknowledge order '" + order.id() + "' within "
+               + std::to_string(publish_timeout.count())
+               + " ms; it may still be written: retry with the same id");
       return;
     }
     auto offset = delivery.get();
     if (!offset) {
-      refuse(res, 503, "order '" + order.id() + "' was not written: "
-                         + offset.error_value().what());
+      refuse(res, 503,
+             "order '" + order.id() + "' was not written: " + offset.error_value().what());
       return;
     }
     {
@@ -376,11 +380,12 @@ struct orders_api::impl {
   void health(httplib::Response& res) {
     auto owned = svc.owned_partitions();
     std::sort(owned.begin(), owned.end());
-    reply(res, 200, nlohmann::json{{"instance", opts.instance_id},
-                                   {"endpoint", endpoint},
-                                   {"state", eddy::to_string(svc.state())},
-                                   {"partitions", owned},
-                                   {"known_instances", registry.size()}});
+    reply(res, 200,
+          nlohmann::json{{"instance", opts.instance_id},
+                         {"endpoint", endpoint},
+                         {"state", eddy::to_string(svc.state())},
+                         {"partitions", owned},
+                         {"known_instances", registry.size()}});
   }
 
   // -- the registry -----------------------------------------------------------------------
@@ -429,7 +434,8 @@ struct orders_api::impl {
       eddy::logger().warn("orders: registry tombstone not acknowledged within {} ms",
                           leave_timeout.count());
     else if (auto outcome = gone.get(); !outcome)
-      eddy::logger().info("orders: registry entry not deleted: {}", outcome.error_value().what());
+      eddy::logger().info("orders: registry entry not deleted: {}",
+                          outcome.error_value().what());
   }
 
   // -- the server -------------------------------------------------------------------------
@@ -442,9 +448,8 @@ struct orders_api::impl {
         handler(req, res);
       };
     };
-    server.Post("/v1/orders", served([this](const httplib::Request& req, httplib::Response& res) {
-                  post_order(req, res);
-                }));
+    server.Post("/v1/orders", served([this](const httplib::Request& req,
+                                            httplib::Response& res) { post_order(req, res); }));
     server.Get(R"(/v1/orders/([^/]+))",
                served([this](const httplib::Request& req, httplib::Response& res) {
                  get_order(req, res, false);
@@ -462,16 +467,17 @@ struct orders_api::impl {
       if (!res.body.empty())
         return;
       switch (res.status) {
-        case 404:
-          refuse(res, 404, "no such resource: the API serves POST /v1/orders, "
-                           "GET /v1/orders/{id}[/validated] and GET /v1/health");
-          break;
-        case 413:
-          refuse(res, 413, "the body is larger than " + std::to_string(opts.max_body_bytes)
-                             + " bytes");
-          break;
-        default:
-          refuse(res, res.status, "HTTP status " + std::to_string(res.status));
+      case 404:
+        refuse(res, 404,
+               "no such resource: the API serves POST /v1/orders, "
+               "GET /v1/orders/{id}[/validated] and GET /v1/health");
+        break;
+      case 413:
+        refuse(res, 413,
+               "the body is larger than " + std::to_string(opts.max_body_bytes) + " bytes");
+        break;
+      default:
+        refuse(res, res.status, "HTTP status " + std::to_string(res.status));
       }
     });
     server.set_exception_handler(
@@ -487,7 +493,6 @@ struct orders_api::impl {
       });
   }
 };
-
 
 // -- orders_api ---------------------------------------------------------------------------
 

@@ -2,6 +2,8 @@
 // for `--help`.
 #include "orders_api.hpp"
 
+#include <stdexcept>
+
 #include <unistd.h>
 
 #include "host_identity.hpp"
@@ -11,27 +13,6 @@ namespace shop {
 namespace {
 
 using std::chrono::milliseconds;
-
-/// Reads the integer setting `key` of `cfg` into `out`, if set; the error names the key.
-eddy::expected<void> integer_setting(const eddy::config& cfg, const std::string& key,
-                                     std::int64_t min, std::int64_t max, std::int64_t& out) {
-  auto value = cfg.get(key);
-  if (!value)
-    return {};
-  std::int64_t parsed = 0;
-  std::size_t used = 0;
-  try {
-    parsed = std::stoll(*value, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != value->size() || parsed < min || parsed > max)
-    return eddy::error{eddy::errc::invalid_config,
-                       key + "=" + *value + ": expected an integer from " + std::to_string(min)
-                         + " to " + std::to_string(max)};
-  out = parsed;
-  return {};
-}
 
 } // namespace
 
@@ -46,23 +27,23 @@ orders_api_options::from_config(const eddy::config& cfg, const std::string& serv
   if (opts.instance_id.empty())
     opts.instance_id = host_name() + "-" + std::to_string(getpid()) + "-" + random_hex(4);
   opts.registry_topic = cfg.get("app.registry.topic").value_or(opts.registry_topic);
-  opts.group = cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(service_name));
+  opts.group =
+    cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(service_name));
 
-  std::int64_t port = opts.port;
-  std::int64_t threads = opts.threads;
-  auto body = static_cast<std::int64_t>(opts.max_body_bytes);
-  auto default_timeout = opts.default_timeout.count();
-  auto max_timeout = opts.max_timeout.count();
-  auto heartbeat = opts.heartbeat.count();
-  for (auto checked : {integer_setting(cfg, "app.http.port", 0, 65535, port),
-                       integer_setting(cfg, "app.http.threads", 2, 1024, threads),
-                       integer_setting(cfg, "app.http.max.body.bytes", 1, 64 << 20, body),
-                       integer_setting(cfg, "app.poll.max.timeout.ms", 0, 3600000, max_timeout),
-                       integer_setting(cfg, "app.poll.default.timeout.ms", 0, 3600000,
-                                       default_timeout),
-                       integer_setting(cfg, "app.registry.heartbeat.ms", 100, 600000, heartbeat)})
-    if (!checked)
-      return checked.error_value();
+  std::int64_t port = 0, threads = 0, body = 0, default_timeout = 0, max_timeout = 0,
+               heartbeat = 0;
+  try {
+    port = cfg.integer("app.http.port", opts.port, 0, 65535);
+    threads = cfg.integer("app.http.threads", opts.threads, 2, 1024);
+    body = cfg.integer("app.http.max.body.bytes",
+                       static_cast<std::int64_t>(opts.max_body_bytes), 1, 64 << 20);
+    max_timeout = cfg.integer("app.poll.max.timeout.ms", opts.max_timeout.count(), 0, 3600000);
+    default_timeout =
+      cfg.integer("app.poll.default.timeout.ms", opts.default_timeout.count(), 0, 3600000);
+    heartbeat = cfg.integer("app.registry.heartbeat.ms", opts.heartbeat.count(), 100, 600000);
+  } catch (const std::invalid_argument& e) {
+    return eddy::error{eddy::errc::invalid_config, e.what()};
+  }
   if (default_timeout > max_timeout)
     return eddy::error{eddy::errc::invalid_config,
                        "app.poll.default.timeout.ms must not exceed app.poll.max.timeout.ms ("
@@ -78,7 +59,8 @@ orders_api_options::from_config(const eddy::config& cfg, const std::string& serv
 
 std::string orders_api_options::describe_settings() {
   return "  app.http.host                 address to listen on (default 127.0.0.1)\n"
-         "  app.http.port                 port to listen on; 0 picks a free one (default 8080)\n"
+         "  app.http.port                 port to listen on; 0 picks a free one (default "
+         "8080)\n"
          "  app.http.advertised.url       base URL other instances forward to (default\n"
          "                                http://HOST:PORT, the host name for 0.0.0.0)\n"
          "  app.http.threads              request threads; a waiting long-poll holds one "

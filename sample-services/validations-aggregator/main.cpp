@@ -7,8 +7,7 @@
 
 int main(int argc, char** argv) {
   shop::validations_aggregator handlers;
-  return eddy::service::main(argc, argv, "validations-aggregator",
-                             [&](eddy::service& svc, const eddy::config&) {
-                               shop::bind(svc, handlers);
-                             });
+  return eddy::service::main(
+    argc, argv, "validations-aggregator",
+    [&](eddy::service& svc, const eddy::config&) { shop::bind(svc, handlers); });
 }

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -68,6 +69,13 @@ public:
 
   /// The raw value of `key`, if set.
   std::optional<std::string> get(const std::string& key) const;
+
+  /// The integer value of `key` (an `app.*` setting, say), or `fallback` if it is unset.
+  /// Throws std::invalid_argument naming the key, the range and the value if the value is
+  /// not an integer from `minimum` to `maximum`; `service::main` reports that and exits 2.
+  std::int64_t integer(const std::string& key, std::int64_t fallback,
+                       std::int64_t minimum = std::numeric_limits<std::int64_t>::min(),
+                       std::int64_t maximum = std::numeric_limits<std::int64_t>::max()) const;
 
   /// True if `--help` was given on the command line.
   bool help_requested() const noexcept { return help_requested_; }

@@ -30,14 +30,12 @@ public:
   /// value is always written as a value, even an empty one: it is never a tombstone (use
   /// `emit_tombstone` to delete).
   virtual void emit(const std::string& topic, std::string_view key, std::string_view value,
-                    const std::vector<header>& headers = {})
-    = 0;
+                    const std::vector<header>& headers = {}) = 0;
 
   /// Produces a tombstone to `topic`: a record with a null value, which deletes `key` from
   /// a compacted topic and from the tables built from it. Keys as for `emit`.
   virtual void emit_tombstone(const std::string& topic, std::string_view key,
-                              const std::vector<header>& headers = {})
-    = 0;
+                              const std::vector<header>& headers = {}) = 0;
 
   /// The name of the running service.
   virtual const std::string& service_name() const noexcept = 0;
@@ -54,7 +52,7 @@ public:
   /// journal.
   virtual void emit_event(std::string_view key, std::string_view value,
                           const std::vector<header>& headers = {}) {
-    (void) key, (void) value, (void) headers;
+    (void)key, (void)value, (void)headers;
     throw std::logic_error{"this service declares no journal"};
   }
 
@@ -63,7 +61,7 @@ public:
   /// the record being handled, so look up keys of that partition. Throws
   /// std::logic_error if no such table is declared.
   virtual std::optional<std::string> lookup(const std::string& topic, const std::string& key) {
-    (void) key;
+    (void)key;
     throw std::logic_error{"no table declared for topic '" + topic + "'"};
   }
 
@@ -72,7 +70,7 @@ public:
   /// which. The runtime counts it (`service_stats::records_skipped`) and logs it,
   /// rate-limited, so no record is dropped in silence. The default does nothing.
   virtual void skipped(const record& input, std::string_view reason) {
-    (void) input, (void) reason;
+    (void)input, (void)reason;
   }
 
   /// Sends a record to the re-keying step `name` (see `service::repartition`) under a new
@@ -80,7 +78,7 @@ public:
   /// declared.
   virtual void repartition(const std::string& name, std::string_view key,
                            std::string_view value, const std::vector<header>& headers = {}) {
-    (void) key, (void) value, (void) headers;
+    (void)key, (void)value, (void)headers;
     throw std::logic_error{"no repartition step named '" + name + "'"};
   }
 };

@@ -55,8 +55,10 @@ class expected {
 public:
   // -- constructors -----------------------------------------------------------------------
 
-  expected(T value) : state_(std::move(value)) {}
-  expected(error err) : state_(std::move(err)) {}
+  expected(T value)
+    : state_(std::move(value)) {}
+  expected(error err)
+    : state_(std::move(err)) {}
 
   // -- properties -------------------------------------------------------------------------
 
@@ -85,7 +87,9 @@ template <>
 class expected<void> {
 public:
   expected() = default;
-  expected(error err) : error_(std::move(err)), failed_(true) {}
+  expected(error err)
+    : error_(std::move(err)),
+      failed_(true) {}
 
   bool has_value() const noexcept { return !failed_; }
   explicit operator bool() const noexcept { return has_value(); }

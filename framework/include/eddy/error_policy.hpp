@@ -10,9 +10,10 @@
 ///
 /// | moment | what failed | shipped default |
 /// |---|---|---|
-/// | `decode` | a consumed record does not decode (a `decode_error` escaped its handler) | `dead_letter` |
-/// | `handler` | its handler threw anything else | `dead_letter` |
-/// | `production` | the broker refused an output, or its delivery failed | `dead_letter_permanent` |
+/// | `decode` | a consumed record does not decode (a `decode_error` escaped its handler) |
+/// `dead_letter` | | `handler` | its handler threw anything else | `dead_letter` | |
+/// `production` | the broker refused an output, or its delivery failed |
+/// `dead_letter_permanent` |
 ///
 /// The framework logs and counts every error whatever the answer (`service_stats`), so a
 /// policy only decides. Policies are called on the thread where the error surfaced (a

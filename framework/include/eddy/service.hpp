@@ -219,9 +219,9 @@ public:
 
   /// Produces a tombstone (a null value, which deletes `key` from a compacted topic and
   /// its tables) from outside a handler, as `publish` does.
-  std::future<expected<std::int64_t>> publish_tombstone(const std::string& topic,
-                                                        std::string_view key,
-                                                        const std::vector<header>& headers = {});
+  std::future<expected<std::int64_t>>
+  publish_tombstone(const std::string& topic, std::string_view key,
+                    const std::vector<header>& headers = {});
 
   /// Requests a graceful stop; returns at once.
   void stop() noexcept;

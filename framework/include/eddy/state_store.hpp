@@ -56,11 +56,13 @@ public:
   // -- checkpoints ------------------------------------------------------------------------
 
   /// Stages the next offset to read from `topic`/`partition`.
-  void set_checkpoint(const std::string& topic, std::int32_t partition, std::int64_t next_offset);
+  void set_checkpoint(const std::string& topic, std::int32_t partition,
+                      std::int64_t next_offset);
 
   /// The next offset to read from `topic`/`partition`, including staged changes, or
   /// nullopt if this store never saw that partition.
-  std::optional<std::int64_t> checkpoint(const std::string& topic, std::int32_t partition) const;
+  std::optional<std::int64_t> checkpoint(const std::string& topic,
+                                         std::int32_t partition) const;
 
   // -- transactions -----------------------------------------------------------------------
 

@@ -28,7 +28,8 @@ public:
 
   /// Views `store`, which must outlive the view. Implicit, so the runtime (and tests that
   /// own a store) can hand a store wherever a view is expected.
-  state_view(state_store& store) noexcept : store_(&store) {}
+  state_view(state_store& store) noexcept
+    : store_(&store) {}
 
   // -- rows -------------------------------------------------------------------------------
 

@@ -4,9 +4,10 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include <unistd.h>
 #include <fstream>
+#include <stdexcept>
 #include <string>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -62,7 +63,8 @@ TEST_CASE("unknown and malformed Eddy settings fail validation") {
   eddy::config unknown;
   unknown.set("eddy.credit.windw", "5");
   REQUIRE_FALSE(unknown.validate());
-  CHECK(unknown.validate().error_value().message.find("eddy.credit.windw") != std::string::npos);
+  CHECK(unknown.validate().error_value().message.find("eddy.credit.windw")
+        != std::string::npos);
 
   eddy::config malformed;
   malformed.set("eddy.credit.window", "0");
@@ -72,8 +74,10 @@ TEST_CASE("unknown and malformed Eddy settings fail validation") {
 
 TEST_CASE("client prefixes route a property to one client and app keys to none") {
   eddy::config cfg;
-  cfg.set("client.id", "both").set("consumer.fetch.min.bytes", "10")
-    .set("producer.linger.ms", "3").set("app.input", "orders");
+  cfg.set("client.id", "both")
+    .set("consumer.fetch.min.bytes", "10")
+    .set("producer.linger.ms", "3")
+    .set("app.input", "orders");
   auto consumer = cfg.kafka_properties(eddy::client_kind::consumer);
   auto producer = cfg.kafka_properties(eddy::client_kind::producer);
   CHECK(consumer.at("client.id") == "both");
@@ -103,6 +107,43 @@ TEST_CASE("bad command lines and files are reported with the culprit") {
   CHECK(loaded.error_value().message.find(":2:") != std::string::npos);
 }
 
+TEST_CASE("the command line takes both option spellings, in order, and rejects a bare -X") {
+  const char* argv[] = {"svc", "--set=linger.ms=3", "-X", "client.id=a", "-Xclient.id=b"};
+  auto cfg = eddy::config::from_command_line(5, argv);
+  REQUIRE(cfg);
+  CHECK(cfg->get("linger.ms") == "3");
+  CHECK(cfg->get("client.id") == "b");
+
+  const char* bare[] = {"svc", "-X"};
+  auto missing = eddy::config::from_command_line(2, bare);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error_value().message.find("--set") != std::string::npos);
+
+  const char* no_equals[] = {"svc", "-X", "linger.ms"};
+  auto malformed = eddy::config::from_command_line(3, no_equals);
+  REQUIRE_FALSE(malformed);
+  CHECK(malformed.error_value().message.find("key=value") != std::string::npos);
+}
+
+TEST_CASE("integer settings of a service are parsed and range-checked in one place") {
+  eddy::config cfg;
+  CHECK(cfg.integer("app.partitions", 4, 1, 100) == 4);
+  cfg.set("app.partitions", "12");
+  CHECK(cfg.integer("app.partitions", 4, 1, 100) == 12);
+  for (auto bad : {"0", "101", "12x", "", "-"}) {
+    INFO(bad);
+    cfg.set("app.partitions", bad);
+    try {
+      cfg.integer("app.partitions", 4, 1, 100);
+      FAIL("no error for '" << bad << "'");
+    } catch (const std::invalid_argument& e) {
+      std::string message = e.what();
+      CHECK(message.find("app.partitions") != std::string::npos);
+      CHECK(message.find("from 1 to 100") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("defaults apply when a setting is absent") {
   eddy::config cfg;
   CHECK(cfg.credit_window() == 30000);
@@ -116,8 +157,8 @@ TEST_CASE("defaults apply when a setting is absent") {
 
 TEST_CASE("error policy settings default to dead_letter and accept only the three responses") {
   eddy::config cfg;
-  for (auto moment :
-       {eddy::error_moment::decode, eddy::error_moment::handler, eddy::error_moment::production})
+  for (auto moment : {eddy::error_moment::decode, eddy::error_moment::handler,
+                      eddy::error_moment::production})
     CHECK(cfg.error_response_for(moment) == eddy::error_response::dead_letter);
   cfg.set("eddy.errors.decode", "continue").set("eddy.errors.handler", "fail");
   REQUIRE(cfg.validate());

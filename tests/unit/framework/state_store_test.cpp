@@ -14,7 +14,8 @@ namespace {
 struct temp_folder {
   std::filesystem::path path;
   temp_folder() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "eddy-store-XXXXXX").string();
+    std::string pattern =
+      (std::filesystem::temp_directory_path() / "eddy-store-XXXXXX").string();
     path = mkdtemp(pattern.data());
   }
   ~temp_folder() { std::filesystem::remove_all(path); }

@@ -253,8 +253,8 @@ std::optional<Row> lookup(context& ctx, const std::string& topic, const std::str
   Row row;
   if (!row.ParseFromString(*value))
     throw row_decode_error{"cannot parse the value of key '" + key + "' in table '" + topic
-                       + "' (" + std::to_string(value->size()) + " bytes) as "
-                       + Row::descriptor()->full_name()};
+                           + "' (" + std::to_string(value->size()) + " bytes) as "
+                           + Row::descriptor()->full_name()};
   return row;
 }
 

@@ -48,8 +48,8 @@ struct dead_letter {
 class capture_context : public context {
 public:
   /// Creates a context for a service named `service_name` without a journal.
-  explicit capture_context(std::string service_name) : service_name_(std::move(service_name)) {
-  }
+  explicit capture_context(std::string service_name)
+    : service_name_(std::move(service_name)) {}
 
   /// Creates a context for a service named `service_name` whose own events go to `journal`
   /// and are folded into its state by `apply`.
@@ -57,8 +57,7 @@ public:
     : service_name_(std::move(service_name)),
       journal_(std::move(journal)),
       apply_(std::move(apply)),
-      store_(state_store::open_in_memory()) {
-  }
+      store_(state_store::open_in_memory()) {}
 
   /// Keeps the record instead of producing it.
   void emit(const std::string& topic, std::string_view key, std::string_view value,
@@ -80,9 +79,7 @@ public:
   }
 
   /// The name given at construction.
-  const std::string& service_name() const noexcept override {
-    return service_name_;
-  }
+  const std::string& service_name() const noexcept override { return service_name_; }
 
   /// A view of the in-memory state store; throws std::logic_error without a journal.
   state_view state() override {
@@ -138,19 +135,13 @@ public:
   }
 
   /// Everything emitted so far, in order.
-  const std::vector<record>& records() const noexcept {
-    return records_;
-  }
+  const std::vector<record>& records() const noexcept { return records_; }
 
   /// The records reported as skipped so far, in order, with their reasons.
-  const std::vector<skipped_record>& skipped_records() const noexcept {
-    return skipped_;
-  }
+  const std::vector<skipped_record>& skipped_records() const noexcept { return skipped_; }
 
   /// Forgets everything emitted so far; keeps the skipped records (a counter).
-  void clear() noexcept {
-    records_.clear();
-  }
+  void clear() noexcept { records_.clear(); }
 
   /// Decodes the emitted records of type `Message`, in order.
   template <class Message>
