@@ -137,7 +137,8 @@ void committer::tick_pipelined(clock::time_point now, std::chrono::milliseconds 
       return;
     }
   }
-  if (committing_ && committing_->wait_for(std::chrono::seconds{0}) == std::future_status::ready)
+  if (committing_
+      && committing_->wait_for(std::chrono::seconds{0}) == std::future_status::ready)
     complete_pipelined(budget);
 }
 
@@ -265,8 +266,9 @@ void committer::on_revoke(const std::vector<assigned_partition*>& revoked, bool 
   if (txn_) {
     settle();
     // Outputs of lost partitions must not commit; otherwise hand over a committed state.
-    if (lost || !await_handled(std::max<std::chrono::milliseconds>(
-                  std::chrono::milliseconds{1000}, rt_.transaction_timeout / 3)))
+    if (lost
+        || !await_handled(std::max<std::chrono::milliseconds>(std::chrono::milliseconds{1000},
+                                                              rt_.transaction_timeout / 3)))
       abort_and_rewind();
     else
       commit_transaction();
@@ -335,7 +337,8 @@ std::set<std::int32_t> committer::drained_numbers() const {
 bool committer::halted() {
   for (auto& [key, p] : parts_)
     if (p.progress->failed()) {
-      rt_.failure.raise(error{errc::delivery_failed, key.first + "[" + std::to_string(key.second)
+      rt_.failure.raise(error{errc::delivery_failed, key.first + "["
+                                                       + std::to_string(key.second)
                                                        + "]: " + p.progress->failure_reason()});
       break;
     }
@@ -361,8 +364,13 @@ bool committer::commit_transaction() {
       if (await_drained(everything, rt_.shutdown_timeout) && !halted())
         states_.produce_snapshots(states_.live());
       else
-        status = txn_status{false, false, true, false, false, "journal deliveries not reported "
-                                                              "in time for the snapshot"};
+        status = txn_status{false,
+                            false,
+                            true,
+                            false,
+                            false,
+                            "journal deliveries not reported "
+                            "in time for the snapshot"};
     }
     std::vector<partition_offset> offsets;
     for (auto* p : everything)

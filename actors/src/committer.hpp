@@ -14,12 +14,12 @@
 // back, partitions rewound, buffered records dropped) and the next transaction takes
 // fewer records. After a failure (a failed delivery, a fenced producer) no store commits.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <algorithm>
 #include <functional>
-#include <limits>
 #include <future>
+#include <limits>
 #include <optional>
 #include <set>
 #include <vector>

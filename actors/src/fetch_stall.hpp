@@ -29,7 +29,8 @@ public:
   fetch_stall_watch(std::int64_t queued_min_messages, std::int64_t queued_max_kbytes)
     // A little below the limits: librdkafka checks them before each fetch, and a fetch
     // response can overshoot; the payload bytes it counts are the values' lengths.
-    : record_mark_(queued_min_messages * 9 / 10), byte_mark_(queued_max_kbytes * 1024 * 9 / 10) {}
+    : record_mark_(queued_min_messages * 9 / 10),
+      byte_mark_(queued_max_kbytes * 1024 * 9 / 10) {}
 
   /// Counts a record consumed, with its value's length.
   void consumed(std::size_t value_bytes) {

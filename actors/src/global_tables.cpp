@@ -16,7 +16,9 @@ using clock = std::chrono::steady_clock;
 global_table_reader::global_table_reader(runtime& rt,
                                          std::unique_ptr<RdKafka::KafkaConsumer> consumer,
                                          std::map<std::string, int> partitions)
-  : rt_(rt), consumer_(std::move(consumer)), fetch_(*consumer_),
+  : rt_(rt),
+    consumer_(std::move(consumer)),
+    fetch_(*consumer_),
     partitions_(std::move(partitions)) {}
 
 global_table_reader::~global_table_reader() {

@@ -40,7 +40,9 @@ expected<instance_slot> instance_slot::claim(const std::string& folder) {
 }
 
 instance_slot::instance_slot(instance_slot&& other) noexcept
-  : folder_(std::move(other.folder_)), fd_(other.fd_), number_(other.number_) {
+  : folder_(std::move(other.folder_)),
+    fd_(other.fd_),
+    number_(other.number_) {
   other.fd_ = -1;
 }
 

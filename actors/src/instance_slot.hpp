@@ -32,7 +32,9 @@ public:
 
 private:
   instance_slot(std::string folder, int fd, int number) noexcept
-    : folder_(std::move(folder)), fd_(fd), number_(number) {}
+    : folder_(std::move(folder)),
+      fd_(fd),
+      number_(number) {}
 
   std::string folder_;
   int fd_ = -1;

@@ -12,8 +12,9 @@ expected<void> check_journal_history(RdKafka::Handle* admin, const std::string& 
                                      const journal_options& options,
                                      std::chrono::milliseconds timeout) {
   if (options.snapshots_replace_history && !options.snapshots)
-    return error{errc::invalid_config, "journal '" + topic + "': snapshots_replace_history "
-                                         "needs snapshots = true"};
+    return error{errc::invalid_config, "journal '" + topic
+                                         + "': snapshots_replace_history "
+                                           "needs snapshots = true"};
   if (admin == nullptr) {
     logger().warn("journal retention not checked topic={}: the mock cluster has no admin API "
                   "or eddy.journal.check.retention=false",
@@ -28,15 +29,15 @@ expected<void> check_journal_history(RdKafka::Handle* admin, const std::string& 
     configs = internal::describe_topic_configs(*admin, topic, per_attempt);
   }
   if (!configs)
-    return error{errc::topic_error, "cannot check that journal '" + topic
-                                      + "' keeps its history: "
-                                      + configs.error_value().message};
+    return error{errc::topic_error,
+                 "cannot check that journal '" + topic
+                   + "' keeps its history: " + configs.error_value().message};
   auto loss = internal::history_loss(*configs);
   if (!loss)
     return {};
   auto policy = configs->find("cleanup.policy");
-  auto compacted = policy == configs->end()
-                   || policy->second.find("compact") != std::string::npos;
+  auto compacted =
+    policy == configs->end() || policy->second.find("compact") != std::string::npos;
   if (options.snapshots_replace_history && !compacted) {
     logger().warn("journal keeps no full history topic={} {}: accepted "
                   "(snapshots_replace_history), a rebuild starts from the latest snapshot",

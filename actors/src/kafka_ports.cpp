@@ -58,7 +58,8 @@ partition_list::partition_list(const std::vector<partition_offset>& offsets) {
 
 // -- kafka_group_port -----------------------------------------------------------------------
 
-expected<void> kafka_group_port::commit(const std::vector<partition_offset>& offsets, bool sync) {
+expected<void> kafka_group_port::commit(const std::vector<partition_offset>& offsets,
+                                        bool sync) {
   partition_list list{offsets};
   auto err = sync ? consumer_.commitSync(list.items) : consumer_.commitAsync(list.items);
   if (err != RdKafka::ERR_NO_ERROR)
@@ -87,8 +88,8 @@ txn_status kafka_transaction_port::begin() {
 txn_status kafka_transaction_port::send_offsets(const std::vector<partition_offset>& offsets) {
   partition_list list{offsets};
   std::unique_ptr<RdKafka::ConsumerGroupMetadata> group{consumer_.groupMetadata()};
-  return classify(out_.producer()->send_offsets_to_transaction(list.items, group.get(),
-                                                               static_cast<int>(timeout_.count())));
+  return classify(out_.producer()->send_offsets_to_transaction(
+    list.items, group.get(), static_cast<int>(timeout_.count())));
 }
 
 txn_status kafka_transaction_port::commit() {
@@ -111,7 +112,8 @@ txn_status kafka_transaction_port::abort() {
 // -- kafka_log_reader -----------------------------------------------------------------------
 
 kafka_log_reader::kafka_log_reader(std::unique_ptr<RdKafka::KafkaConsumer> consumer)
-  : consumer_(std::move(consumer)), fetch_(std::make_unique<fetch_waker>(*consumer_)) {}
+  : consumer_(std::move(consumer)),
+    fetch_(std::make_unique<fetch_waker>(*consumer_)) {}
 
 kafka_log_reader::~kafka_log_reader() {
   if (consumer_)
@@ -141,20 +143,20 @@ void kafka_log_reader::next(log_read& into, std::chrono::milliseconds timeout) {
   auto m = fetch_->consume(static_cast<int>(timeout.count()));
   auto* raw = m->c_ptr();
   switch (m->err()) {
-    case RdKafka::ERR_NO_ERROR:
-      break;
-    case RdKafka::ERR__PARTITION_EOF:
-      into.what = log_read::kind::end_of_partition;
-      into.rec.topic = m->topic_name();
-      into.rec.partition = m->partition();
-      return;
-    case RdKafka::ERR__TIMED_OUT:
-      into.what = log_read::kind::nothing;
-      return;
-    default:
-      into.what = log_read::kind::error;
-      into.message = m->errstr();
-      return;
+  case RdKafka::ERR_NO_ERROR:
+    break;
+  case RdKafka::ERR__PARTITION_EOF:
+    into.what = log_read::kind::end_of_partition;
+    into.rec.topic = m->topic_name();
+    into.rec.partition = m->partition();
+    return;
+  case RdKafka::ERR__TIMED_OUT:
+    into.what = log_read::kind::nothing;
+    return;
+  default:
+    into.what = log_read::kind::error;
+    into.message = m->errstr();
+    return;
   }
   into.what = log_read::kind::record;
   auto& r = into.rec;

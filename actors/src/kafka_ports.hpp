@@ -105,9 +105,8 @@ public:
   virtual ~log_reader() = default;
 
   /// The low (first offset still held) and high (next offset to be written) watermarks.
-  virtual expected<std::pair<std::int64_t, std::int64_t>> watermarks(const std::string& topic,
-                                                                     std::int32_t partition)
-    = 0;
+  virtual expected<std::pair<std::int64_t, std::int64_t>>
+  watermarks(const std::string& topic, std::int32_t partition) = 0;
 
   /// Reads exactly `from` from now on (each at its offset), replacing earlier ones.
   virtual void assign(const std::vector<partition_offset>& from) = 0;
@@ -132,7 +131,8 @@ class fetch_waker;
 class kafka_group_port final : public group_port {
 public:
   explicit kafka_group_port(RdKafka::KafkaConsumer& consumer, fetch_waker* waker = nullptr)
-    : consumer_(consumer), waker_(waker) {}
+    : consumer_(consumer),
+      waker_(waker) {}
   expected<void> commit(const std::vector<partition_offset>& offsets, bool sync) override;
   expected<void> seek(const partition_offset& at) override;
 
@@ -148,7 +148,9 @@ class kafka_transaction_port final : public transaction_port {
 public:
   kafka_transaction_port(sink& out, RdKafka::KafkaConsumer& consumer,
                          std::chrono::milliseconds timeout)
-    : out_(out), consumer_(consumer), timeout_(timeout) {}
+    : out_(out),
+      consumer_(consumer),
+      timeout_(timeout) {}
   txn_status begin() override;
   txn_status send_offsets(const std::vector<partition_offset>& offsets) override;
   txn_status commit() override;

@@ -25,7 +25,8 @@ std::string_view present(std::string_view value) {
 class task_context final : public context {
 public:
   task_context(runtime* rt, std::shared_ptr<partition_state> state)
-    : rt_(rt), state_(std::move(state)) {}
+    : rt_(rt),
+      state_(std::move(state)) {}
 
   void emit(const std::string& topic, std::string_view key, std::string_view value,
             const std::vector<header>& headers) override {
@@ -133,20 +134,19 @@ public:
                   to_string(moment), rt_->service_name, r.topic, r.partition, r.offset,
                   to_string(response), message);
     switch (response) {
-      case error_response::dead_letter:
-        rt_->counters.dead_letters.fetch_add(1);
-        dead_letter(r, moment, message);
-        return;
-      case error_response::log_and_continue:
-        rt_->counters.errors_skipped.fetch_add(1);
-        return;
-      case error_response::fail:
-        failure_ = std::string{decode ? "record does not decode" : "handler failed"} + " at "
-                   + r.topic + "[" + std::to_string(r.partition) + "]@"
-                   + std::to_string(r.offset) + " (eddy.errors." + to_string(moment)
-                   + "=fail): " + message;
-        rt_->fail_record(error{errc::record_failed, failure_});
-        return;
+    case error_response::dead_letter:
+      rt_->counters.dead_letters.fetch_add(1);
+      dead_letter(r, moment, message);
+      return;
+    case error_response::log_and_continue:
+      rt_->counters.errors_skipped.fetch_add(1);
+      return;
+    case error_response::fail:
+      failure_ = std::string{decode ? "record does not decode" : "handler failed"} + " at "
+                 + r.topic + "[" + std::to_string(r.partition) + "]@" + std::to_string(r.offset)
+                 + " (eddy.errors." + to_string(moment) + "=fail): " + message;
+      rt_->fail_record(error{errc::record_failed, failure_});
+      return;
     }
   }
 

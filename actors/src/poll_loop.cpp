@@ -18,7 +18,9 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 
 } // namespace
 
-poll_loop::poll_loop(runtime& rt) : rt_(rt), states_(rt) {}
+poll_loop::poll_loop(runtime& rt)
+  : rt_(rt),
+    states_(rt) {}
 
 poll_loop::~poll_loop() = default;
 
@@ -28,13 +30,13 @@ void poll_loop::attach(RdKafka::KafkaConsumer* consumer) {
   group_ = std::make_unique<kafka_group_port>(*consumer, &*fetch_);
   if (rt_.exactly_once)
     txn_ = std::make_unique<kafka_transaction_port>(*rt_.out, *consumer, rt_.shutdown_timeout);
-  committer_ = std::make_unique<committer>(rt_, parts_, states_, *group_, txn_.get(),
-                                           [this](assigned_partition& p) { restart_task(p); },
-                                           rt_.out);
+  committer_ = std::make_unique<committer>(
+    rt_, parts_, states_, *group_, txn_.get(),
+    [this](assigned_partition& p) { restart_task(p); }, rt_.out);
   if (rt_.stateful()) {
     restore_settings settings;
-    settings.patience = std::max<std::chrono::milliseconds>(rt_.shutdown_timeout,
-                                                            std::chrono::seconds{20});
+    settings.patience =
+      std::max<std::chrono::milliseconds>(rt_.shutdown_timeout, std::chrono::seconds{20});
     restorer_ = std::make_unique<restorer>(
       rt_, states_,
       [this]() -> std::unique_ptr<log_reader> {
@@ -54,13 +56,12 @@ expected<void> poll_loop::run(caf::blocking_actor* self) {
     auto now = clock::now();
     if (now >= next_control) {
       // Control tick: mailbox, stop requests, restores, credit, commits.
-      self->receive(
-        [&](stop_atom) { stopping = true; },
-        [&](caf::exit_msg&) { stopping = true; },
-        caf::others >> [](caf::message_view&) -> caf::result<caf::message> {
-          return caf::sec::unexpected_message;
-        },
-        caf::after(std::chrono::milliseconds{0}) >> [] {});
+      self->receive([&](stop_atom) { stopping = true; },
+                    [&](caf::exit_msg&) { stopping = true; },
+                    caf::others >> [](caf::message_view&) -> caf::result<caf::message> {
+                      return caf::sec::unexpected_message;
+                    },
+                    caf::after(std::chrono::milliseconds{0}) >> [] {});
       if (restorer_)
         adopt_restored();
       if (rt_.stop_requested.load() || signal_stop_requested.load() || check_failures())
@@ -72,31 +73,32 @@ expected<void> poll_loop::run(caf::blocking_actor* self) {
       committer_->tick(now);
       next_control = now + std::chrono::milliseconds{5};
     }
-    std::unique_ptr<RdKafka::Message> message{consumer_->consume(pending_records_ > 0 ? 0 : 20)};
+    std::unique_ptr<RdKafka::Message> message{
+      consumer_->consume(pending_records_ > 0 ? 0 : 20)};
     switch (message->err()) {
-      case RdKafka::ERR_NO_ERROR:
-        consecutive_errors = 0;
-        fetch_->consumed(*message);
-        if (auto* p = lookup(*message))
-          append(*p, *message);
-        break;
-      case RdKafka::ERR__TIMED_OUT:
-        if (fetch_->drained())
-          wake_fetcher();
-        dispatch_all();
-        break;
-      case RdKafka::ERR__PARTITION_EOF:
-        dispatch_all();
-        break;
-      default:
-        // librdkafka leaves partitions unfetched forever when the committed-offset query
-        // hits a stale coordinator (confluentinc/librdkafka#5586): ask again shortly.
-        if (message->err() == RdKafka::ERR_NOT_COORDINATOR && requery_at_ == clock::time_point{})
-          requery_at_ = clock::now() + std::chrono::milliseconds{500};
-        if (++consecutive_errors <= 5 || consecutive_errors % 1000 == 0)
-          logger().warn("consume error service={} error=\"{}\"", rt_.service_name,
-                        message->errstr());
-        break;
+    case RdKafka::ERR_NO_ERROR:
+      consecutive_errors = 0;
+      fetch_->consumed(*message);
+      if (auto* p = lookup(*message))
+        append(*p, *message);
+      break;
+    case RdKafka::ERR__TIMED_OUT:
+      if (fetch_->drained())
+        wake_fetcher();
+      dispatch_all();
+      break;
+    case RdKafka::ERR__PARTITION_EOF:
+      dispatch_all();
+      break;
+    default:
+      // librdkafka leaves partitions unfetched forever when the committed-offset query
+      // hits a stale coordinator (confluentinc/librdkafka#5586): ask again shortly.
+      if (message->err() == RdKafka::ERR_NOT_COORDINATOR && requery_at_ == clock::time_point{})
+        requery_at_ = clock::now() + std::chrono::milliseconds{500};
+      if (++consecutive_errors <= 5 || consecutive_errors % 1000 == 0)
+        logger().warn("consume error service={} error=\"{}\"", rt_.service_name,
+                      message->errstr());
+      break;
     }
   }
   auto failure = rt_.failure.first();
@@ -113,9 +115,9 @@ expected<void> poll_loop::run(caf::blocking_actor* self) {
   // hold can commit: waiting for it would only delay the stop.
   check_failures();
   auto fatal = rt_.failure.first();
-  bool hopeless = fatal
-                  && (rt_.exactly_once || fatal->code == errc::fenced
-                      || fatal->code == errc::kafka_error);
+  bool hopeless =
+    fatal
+    && (rt_.exactly_once || fatal->code == errc::fenced || fatal->code == errc::kafka_error);
   if (!hopeless && !drain_all())
     logger().warn("stop: in-flight records not finished within {} ms service={}",
                   rt_.shutdown_timeout.count(), rt_.service_name);
@@ -146,17 +148,17 @@ bool poll_loop::check_failures() {
     auto fatal = rt_.out->producer()->fatal_error(reason);
     if (fatal == RdKafka::ERR__FENCED || fatal == RdKafka::ERR_PRODUCER_FENCED
         || fatal == RdKafka::ERR_INVALID_PRODUCER_EPOCH)
-      rt_.failure.raise(error{errc::fenced, "another instance took over transactional.id: "
-                                              + reason});
+      rt_.failure.raise(
+        error{errc::fenced, "another instance took over transactional.id: " + reason});
     else if (fatal != RdKafka::ERR_NO_ERROR)
       rt_.failure.raise(error{errc::kafka_error, "fatal producer error: " + reason});
   }
   if (!rt_.failure.raised())
     for (auto& [key, p] : parts_)
       if (p.progress->failed()) {
-        rt_.failure.raise(error{errc::delivery_failed, key.first + "["
-                                                         + std::to_string(key.second) + "]: "
-                                                         + p.progress->failure_reason()});
+        rt_.failure.raise(
+          error{errc::delivery_failed, key.first + "[" + std::to_string(key.second)
+                                         + "]: " + p.progress->failure_reason()});
         break;
       }
   return rt_.failure.raised();
@@ -368,8 +370,8 @@ void poll_loop::wake_fetcher() {
 
 void poll_loop::start_task(assigned_partition& p) {
   auto table_it = rt_.local_tables.find(p.topic);
-  const local_table_spec* table = table_it != rt_.local_tables.end() ? &table_it->second
-                                                                     : nullptr;
+  const local_table_spec* table =
+    table_it != rt_.local_tables.end() ? &table_it->second : nullptr;
   const handler* fn = table != nullptr ? nullptr : &rt_.handlers.at(p.topic);
   p.task = self_->spawn(partition_task, &rt_, p.progress, fn, states_.find(p.partition), table);
 }
@@ -424,7 +426,8 @@ void poll_loop::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCod
       consumer->unassign();
   }
   if (failure) {
-    logger().error("rebalance failed service={} error=\"{}\"", rt_.service_name, failure->str());
+    logger().error("rebalance failed service={} error=\"{}\"", rt_.service_name,
+                   failure->str());
     delete failure;
   }
 }
@@ -442,7 +445,8 @@ void poll_loop::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
     p.topic = tp->topic();
     p.partition = tp->partition();
     p.progress = std::make_shared<partition_progress>();
-    auto& added = parts_.emplace(partition_key{p.topic, p.partition}, std::move(p)).first->second;
+    auto& added =
+      parts_.emplace(partition_key{p.topic, p.partition}, std::move(p)).first->second;
     {
       std::lock_guard<std::mutex> guard{rt_.states_mtx};
       ++rt_.assigned_numbers[added.partition];
@@ -453,7 +457,8 @@ void poll_loop::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
       added.paused = true;
       rt_.counters.partitions_restoring.fetch_add(1);
       if (!restore_under_way
-          && std::find(to_restore.begin(), to_restore.end(), added.partition) == to_restore.end())
+          && std::find(to_restore.begin(), to_restore.end(), added.partition)
+               == to_restore.end())
         to_restore.push_back(added.partition);
       continue;
     }

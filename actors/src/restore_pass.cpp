@@ -34,7 +34,10 @@ class pass {
 public:
   pass(runtime& rt, log_reader& reader, const restore_settings& settings,
        const std::function<bool()>& cancelled)
-    : rt_(rt), reader_(reader), settings_(settings), cancelled_(cancelled) {}
+    : rt_(rt),
+      reader_(reader),
+      settings_(settings),
+      cancelled_(cancelled) {}
 
   /// The watermarks of a partition, asked again a few times before the pass fails: a
   /// failed query never counts as "nothing to replay".
@@ -55,10 +58,9 @@ public:
       if (attempt < settings_.watermark_attempts)
         std::this_thread::sleep_for(settings_.retry_delay);
     }
-    return error{errc::restore_failed, "cannot read the offsets of " + where(topic, partition)
-                                         + " after "
-                                         + std::to_string(settings_.watermark_attempts)
-                                         + " attempts: " + last};
+    return error{errc::restore_failed,
+                 "cannot read the offsets of " + where(topic, partition) + " after "
+                   + std::to_string(settings_.watermark_attempts) + " attempts: " + last};
   }
 
   /// Reads every job's partition from `next` to `high` into its `apply`, checkpointing its
@@ -127,8 +129,8 @@ public:
           reader_.unassign();
           return error{errc::restore_failed,
                        "the applier rejected the event at offset "
-                         + std::to_string(read.rec.offset) + " of " + where(job.topic, job.partition)
-                         + ": " + e.what()
+                         + std::to_string(read.rec.offset) + " of "
+                         + where(job.topic, job.partition) + ": " + e.what()
                          + "; fix the applier, or set eddy.errors.restore=continue to skip "
                            "such events (the state then lacks them)"};
         }
@@ -268,10 +270,9 @@ restore_partitions(runtime& rt, const state_registry& states, log_reader& reader
                        + " but the journal ends at " + std::to_string(high)
                        + ": the journal lost events (was it deleted and created again?). "
                        + "Delete the store to rebuild it from what the journal holds"};
-      jobs.push_back({journal.topic, partition, needed, high, &store,
-                      [&store, &journal](const log_read& read) {
-                        journal.apply(read.rec, store);
-                      }});
+      jobs.push_back(
+        {journal.topic, partition, needed, high, &store,
+         [&store, &journal](const log_read& read) { journal.apply(read.rec, store); }});
     }
     for (auto& [topic, table] : rt.local_tables) {
       auto found = run.bounds(topic, partition);

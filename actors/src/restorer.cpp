@@ -9,7 +9,10 @@ namespace eddy::detail {
 restorer::restorer(runtime& rt, const state_registry& states,
                    std::function<std::unique_ptr<log_reader>()> make_reader,
                    restore_settings settings)
-  : rt_(rt), states_(states), make_reader_(std::move(make_reader)), settings_(settings) {
+  : rt_(rt),
+    states_(states),
+    make_reader_(std::move(make_reader)),
+    settings_(settings) {
   worker_ = std::thread{[this] { work(); }};
 }
 
@@ -38,9 +41,10 @@ void restorer::cancel(const std::set<std::int32_t>& numbers) {
   for (auto number : numbers)
     queued_.erase(number);
   auto& restored = done_.restored;
-  restored.erase(std::remove_if(restored.begin(), restored.end(),
-                                [&](auto& state) { return numbers.count(state->partition) != 0; }),
-                 restored.end());
+  restored.erase(
+    std::remove_if(restored.begin(), restored.end(),
+                   [&](auto& state) { return numbers.count(state->partition) != 0; }),
+    restored.end());
   bool overlaps = false;
   for (auto number : numbers)
     if (current_.count(number) != 0) {

@@ -78,7 +78,8 @@ struct runtime_counters {
 /// source commits it at quiet points.
 struct partition_state {
   partition_state(state_store opened, std::int32_t number)
-    : store(std::move(opened)), partition(number) {}
+    : store(std::move(opened)),
+      partition(number) {}
   std::mutex mtx;
   state_store store;
   std::int32_t partition;

@@ -12,11 +12,11 @@
 #include <eddy/log.hpp>
 
 #include "global_tables.hpp"
+#include "instance_slot.hpp"
 #include "journal_history.hpp"
+#include "poll_loop.hpp"
 #include "runtime.hpp"
 #include "sink.hpp"
-#include "instance_slot.hpp"
-#include "poll_loop.hpp"
 
 namespace eddy {
 
@@ -35,7 +35,8 @@ extern "C" void on_stop_signal(int) {
 /// Installs SIGINT/SIGTERM handlers for its lifetime and restores the previous ones.
 class signal_scope {
 public:
-  explicit signal_scope(bool active) : active_(active) {
+  explicit signal_scope(bool active)
+    : active_(active) {
     if (!active_)
       return;
     detail::signal_stop_requested.store(false);
@@ -55,25 +56,24 @@ private:
   void (*previous_term_)(int) = SIG_DFL;
 };
 
-
 } // namespace
 
 const char* to_string(service_state state) noexcept {
   switch (state) {
-    case service_state::created:
-      return "created";
-    case service_state::starting:
-      return "starting";
-    case service_state::running:
-      return "running";
-    case service_state::stopping:
-      return "stopping";
-    case service_state::stopped:
-      return "stopped";
-    case service_state::failed:
-      return "failed";
-    case service_state::restoring:
-      return "restoring";
+  case service_state::created:
+    return "created";
+  case service_state::starting:
+    return "starting";
+  case service_state::running:
+    return "running";
+  case service_state::stopping:
+    return "stopping";
+  case service_state::stopped:
+    return "stopped";
+  case service_state::failed:
+    return "failed";
+  case service_state::restoring:
+    return "restoring";
   }
   return "unknown";
 }
@@ -113,7 +113,8 @@ struct service::impl {
                                               const std::vector<header>& headers);
 };
 
-service::service(std::string name, config cfg) : impl_(std::make_unique<impl>()) {
+service::service(std::string name, config cfg)
+  : impl_(std::make_unique<impl>()) {
   impl_->name = std::move(name);
   impl_->cfg = std::move(cfg);
   impl_->rt.service_name = impl_->name;
@@ -123,20 +124,22 @@ service::~service() = default;
 
 service& service::topic(std::string name, int partitions, int replication_factor,
                         std::map<std::string, std::string> configs) {
-  impl_->topics.push_back({std::move(name), partitions, replication_factor, std::move(configs)});
+  impl_->topics.push_back(
+    {std::move(name), partitions, replication_factor, std::move(configs)});
   return *this;
 }
 
 service& service::journal(std::string topic, int partitions, journal_applier apply,
                           journal_options options) {
   // The journal is the truth: it keeps every event, whatever the broker's default.
-  impl_->topics.push_back({topic, partitions, -1, {{"retention.ms", "-1"},
-                                                   {"retention.bytes", "-1"}}});
+  impl_->topics.push_back(
+    {topic, partitions, -1, {{"retention.ms", "-1"}, {"retention.bytes", "-1"}}});
   impl_->journal_opts = options;
   detail::journal_spec spec;
   if (options.snapshots) {
     spec.snapshot_topic = topic + "-snapshots";
-    impl_->topics.push_back({spec.snapshot_topic, partitions, -1, {{"cleanup.policy", "compact"}}});
+    impl_->topics.push_back(
+      {spec.snapshot_topic, partitions, -1, {{"cleanup.policy", "compact"}}});
   }
   spec.topic = std::move(topic);
   spec.partitions = partitions;
@@ -155,7 +158,8 @@ service& service::consume(std::string topic, handler fn) {
 }
 
 service& service::table(std::string topic, int partitions, table_listener on_change) {
-  impl_->rt.local_tables[topic] = detail::local_table_spec{topic, partitions, std::move(on_change)};
+  impl_->rt.local_tables[topic] =
+    detail::local_table_spec{topic, partitions, std::move(on_change)};
   return *this;
 }
 
@@ -205,8 +209,8 @@ expected<std::optional<std::string>> service::lookup(const std::string& topic,
   }
   auto table = rt.local_tables.find(topic);
   if (table == rt.local_tables.end())
-    return error{errc::invalid_config, "service '" + impl_->name
-                                         + "' declares no table for topic '" + topic + "'"};
+    return error{errc::invalid_config,
+                 "service '" + impl_->name + "' declares no table for topic '" + topic + "'"};
   auto partition = partition_for(key, table->second.partitions);
   std::shared_ptr<detail::partition_state> state;
   {
@@ -237,8 +241,9 @@ std::future<expected<std::int64_t>> service::publish(const std::string& topic,
   return impl_->publish(topic, key, value.data() ? value : std::string_view{"", 0}, headers);
 }
 
-std::future<expected<std::int64_t>> service::publish_tombstone(
-  const std::string& topic, std::string_view key, const std::vector<header>& headers) {
+std::future<expected<std::int64_t>>
+service::publish_tombstone(const std::string& topic, std::string_view key,
+                           const std::vector<header>& headers) {
   return impl_->publish(topic, key, std::string_view{}, headers);
 }
 
@@ -306,8 +311,8 @@ expected<void> service::impl::run(bool handle_signals) {
     return fail(valid.error_value());
   if (rt.handlers.empty() && rt.local_tables.empty())
     return fail(error{errc::invalid_config, "service '" + name + "' consumes no topic"});
-  rt.dead_letter_topic = cfg.dead_letter_topic().empty() ? name + "-dlq"
-                                                         : cfg.dead_letter_topic();
+  rt.dead_letter_topic =
+    cfg.dead_letter_topic().empty() ? name + "-dlq" : cfg.dead_letter_topic();
   auto needed = topics;
   needed.push_back({rt.dead_letter_topic, 0, -1, {}});
   if (!cfg.get("bootstrap.servers"))
@@ -340,10 +345,10 @@ expected<void> service::impl::run(bool handle_signals) {
   rt.restore_skips_bad_events = cfg.restore_skips_bad_events();
   rt.on_decode_error = on_decode_error ? on_decode_error
                                        : processing_error_policy{error_policies::fixed{
-                                           cfg.error_response_for(error_moment::decode)}};
+                                         cfg.error_response_for(error_moment::decode)}};
   rt.on_handler_error = on_handler_error ? on_handler_error
                                          : processing_error_policy{error_policies::fixed{
-                                             cfg.error_response_for(error_moment::handler)}};
+                                           cfg.error_response_for(error_moment::handler)}};
   if (rt.exactly_once) {
     // One transactional producer per instance; consumers see committed records only.
     auto group = cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(name));
@@ -383,9 +388,9 @@ expected<void> service::impl::run(bool handle_signals) {
   rt.out = &out;
   out.start();
   if (auto up = internal::wait_for_cluster(*out.producer(), cfg.startup_timeout()); !up)
-    return fail(error{up.error_value().code, "bootstrap.servers="
-                                               + *cfg.get("bootstrap.servers") + ": "
-                                               + up.error_value().message});
+    return fail(
+      error{up.error_value().code, "bootstrap.servers=" + *cfg.get("bootstrap.servers") + ": "
+                                     + up.error_value().message});
   if (rt.exactly_once)
     if (std::unique_ptr<RdKafka::Error> err{
           out.producer()->init_transactions(static_cast<int>(cfg.startup_timeout().count()))})
@@ -408,8 +413,7 @@ expected<void> service::impl::run(bool handle_signals) {
   for (auto& topic : consumed) {
     if (auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
         !count)
-      return fail(error{errc::topic_error, "consumed topic '" + topic
-                                             + "' is not available: "
+      return fail(error{errc::topic_error, "consumed topic '" + topic + "' is not available: "
                                              + count.error_value().message
                                              + " (declare it with service::topic())"});
     subscription.push_back(topic);
@@ -424,8 +428,8 @@ expected<void> service::impl::run(bool handle_signals) {
     int expected_count = 0;
     if (rt.journal)
       expected_count = rt.journal->partitions;
-    else if (auto count = internal::partition_count(*out.producer(), reference,
-                                                    cfg.startup_timeout()))
+    else if (auto count =
+               internal::partition_count(*out.producer(), reference, cfg.startup_timeout()))
       expected_count = *count;
     for (auto& topic : subscription)
       if (auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
@@ -437,10 +441,10 @@ expected<void> service::impl::run(bool handle_signals) {
                             + ": a key's input and state must share a partition number"});
     for (auto& [topic, table] : rt.local_tables)
       if (table.partitions != expected_count)
-        return fail(error{errc::invalid_config,
-                          "table '" + topic + "' is declared with "
-                            + std::to_string(table.partitions) + " partitions but '"
-                            + reference + "' has " + std::to_string(expected_count)});
+        return fail(error{errc::invalid_config, "table '" + topic + "' is declared with "
+                                                  + std::to_string(table.partitions)
+                                                  + " partitions but '" + reference + "' has "
+                                                  + std::to_string(expected_count)});
     // Only the range assignor gives one member the same partition number of every topic.
     if (subscription.size() > 1 && !cfg.get("partition.assignment.strategy")
         && !cfg.get("consumer.partition.assignment.strategy")) {
@@ -459,12 +463,13 @@ expected<void> service::impl::run(bool handle_signals) {
     };
   }
   if (rt.journal) {
-    out.track_deliveries(rt.journal->topic, [this](std::int32_t partition, std::int64_t offset) {
-      auto& next = rt.journal->delivered_next[static_cast<std::size_t>(partition)];
-      auto value = next.load();
-      while (value < offset + 1 && !next.compare_exchange_weak(value, offset + 1)) {
-      }
-    });
+    out.track_deliveries(
+      rt.journal->topic, [this](std::int32_t partition, std::int64_t offset) {
+        auto& next = rt.journal->delivered_next[static_cast<std::size_t>(partition)];
+        auto value = next.load();
+        while (value < offset + 1 && !next.compare_exchange_weak(value, offset + 1)) {
+        }
+      });
   }
   std::optional<detail::global_table_reader> global_tables;
   if (!rt.global_tables.empty()) {
@@ -472,15 +477,15 @@ expected<void> service::impl::run(bool handle_signals) {
     for (auto& [topic, table] : rt.global_tables) {
       auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
       if (!count)
-        return fail(error{errc::topic_error, "global table topic '" + topic
-                                               + "' is not available: "
-                                               + count.error_value().message});
+        return fail(
+          error{errc::topic_error, "global table topic '" + topic
+                                     + "' is not available: " + count.error_value().message});
       counts[topic] = *count;
     }
     transition(service_state::restoring);
     global_tables.emplace(rt, rt.make_restore_consumer(), std::move(counts));
-    if (auto loaded = global_tables->load(std::max(rt.shutdown_timeout,
-                                                   std::chrono::milliseconds{20000}));
+    if (auto loaded =
+          global_tables->load(std::max(rt.shutdown_timeout, std::chrono::milliseconds{20000}));
         !loaded)
       return fail(loaded.error_value());
     global_tables->start();
@@ -513,11 +518,9 @@ expected<void> service::impl::run(bool handle_signals) {
       std::lock_guard<std::mutex> guard{publish_mtx};
       publishing = true;
     }
-    auto poller = system.spawn([&](caf::blocking_actor* self) {
-      outcome = src.run(self);
-    });
+    auto poller = system.spawn([&](caf::blocking_actor* self) { outcome = src.run(self); });
     system.await_all_actors_done();
-    (void) poller;
+    (void)poller;
   }
   {
     std::lock_guard<std::mutex> guard{publish_mtx};

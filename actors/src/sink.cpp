@@ -22,16 +22,16 @@ char* payload_of(std::string_view value) {
 /// True for errors retrying cannot cure: the record itself, or where it is sent, is wrong.
 bool permanent(RdKafka::ErrorCode err) {
   switch (err) {
-    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
-    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
-    case RdKafka::ERR_INVALID_RECORD:
-    case RdKafka::ERR_TOPIC_EXCEPTION:
-    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
-    case RdKafka::ERR__UNKNOWN_TOPIC:
-    case RdKafka::ERR__UNKNOWN_PARTITION:
-      return true;
-    default:
-      return false;
+  case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+  case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
+  case RdKafka::ERR_INVALID_RECORD:
+  case RdKafka::ERR_TOPIC_EXCEPTION:
+  case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+  case RdKafka::ERR__UNKNOWN_TOPIC:
+  case RdKafka::ERR__UNKNOWN_PARTITION:
+    return true;
+  default:
+    return false;
   }
 }
 
@@ -48,9 +48,9 @@ record record_of(RdKafka::Message& message) {
     r.value.assign(static_cast<const char*>(message.payload()), message.len());
   if (auto* headers = message.headers())
     for (auto& h : headers->get_all())
-      r.headers.emplace_back(h.key(), h.value() ? std::string{static_cast<const char*>(h.value()),
-                                                              h.value_size()}
-                                                : std::string{});
+      r.headers.emplace_back(
+        h.key(), h.value() ? std::string{static_cast<const char*>(h.value()), h.value_size()}
+                           : std::string{});
   return r;
 }
 
@@ -98,9 +98,9 @@ RdKafka::ErrorCode sink::send(const std::string& topic, std::int32_t partition,
     for (auto& [name, bytes] : headers)
       kafka_headers->add(name, bytes.data(), bytes.size());
   }
-  auto err = producer_->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY,
-                                payload_of(value), value.size(), key.data(), key.size(), 0,
-                                kafka_headers, opaque);
+  auto err =
+    producer_->produce(topic, partition, RdKafka::Producer::RK_MSG_COPY, payload_of(value),
+                       value.size(), key.data(), key.size(), 0, kafka_headers, opaque);
   if (err != RdKafka::ERR_NO_ERROR)
     delete kafka_headers; // not taken over on failure
   return err;
@@ -178,8 +178,8 @@ void sink::produce_now(const std::string& topic, std::string_view key, std::stri
   }
 }
 
-std::future<expected<std::int64_t>> sink::publish(const std::string& topic, std::string_view key,
-                                                  std::string_view value,
+std::future<expected<std::int64_t>> sink::publish(const std::string& topic,
+                                                  std::string_view key, std::string_view value,
                                                   const std::vector<header>& headers) {
   auto promise = std::make_unique<std::promise<expected<std::int64_t>>>();
   auto result = promise->get_future();
@@ -199,8 +199,8 @@ std::future<expected<std::int64_t>> sink::publish(const std::string& topic, std:
       continue;
     }
     auto taken = take_publish(opaque);
-    taken->set_value(error{errc::delivery_failed,
-                           "produce to '" + topic + "': " + RdKafka::err2str(err)});
+    taken->set_value(
+      error{errc::delivery_failed, "produce to '" + topic + "': " + RdKafka::err2str(err)});
     return result;
   }
 }
@@ -293,15 +293,13 @@ void sink::refuse(std::unique_ptr<delivery> d, record output, RdKafka::ErrorCode
       write_dead_letter(std::move(d), std::move(output), may_block);
       return;
     }
-    logger().error("dead letter refused service={} topic={} error=\"{}\"", refusals_.service_name,
-                   output.topic, message);
+    logger().error("dead letter refused service={} topic={} error=\"{}\"",
+                   refusals_.service_name, output.topic, message);
     partition_progress::release(owner, "dead letter: " + reason);
     return;
   }
-  production_error about{output,
-                         static_cast<int>(err),
-                         rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)),
-                         message,
+  production_error about{output, static_cast<int>(err),
+                         rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)), message,
                          permanent(err)};
   auto response = error_response::fail;
   if (refusals_.policy && (synchronous || !refusals_.transactional)) {
@@ -321,32 +319,33 @@ void sink::refuse(std::unique_ptr<delivery> d, record output, RdKafka::ErrorCode
                  refusals_.service_name, output.topic, about.code_name, about.permanent,
                  to_string(response), message, refused);
   switch (response) {
-    case error_response::log_and_continue:
-      count(&runtime_counters::errors_skipped, counters);
-      partition_progress::release(owner);
-      return;
-    case error_response::dead_letter: {
-      count(&runtime_counters::dead_letters, counters);
-      record letter = std::move(output);
-      letter.headers.emplace_back("eddy.error", message);
-      letter.headers.emplace_back("eddy.error.moment", to_string(error_moment::production));
-      letter.headers.emplace_back("eddy.error.code", std::string{about.code_name});
-      letter.headers.emplace_back("eddy.output.topic", letter.topic);
-      if (auto [topic, partition] = owner->owner->source(); !topic.empty()) {
-        letter.headers.emplace_back("eddy.source.topic", topic);
-        letter.headers.emplace_back("eddy.source.partition", std::to_string(partition));
-      }
-      if (d->origin.source_offset >= 0)
-        letter.headers.emplace_back("eddy.source.offset", std::to_string(d->origin.source_offset));
-      letter.headers.emplace_back("eddy.service", refusals_.service_name);
-      letter.topic = refusals_.dead_letter_topic;
-      letter.partition = RdKafka::Topic::PARTITION_UA;
-      d->origin.dead_letter = true;
-      write_dead_letter(std::move(d), std::move(letter), may_block);
-      return;
+  case error_response::log_and_continue:
+    count(&runtime_counters::errors_skipped, counters);
+    partition_progress::release(owner);
+    return;
+  case error_response::dead_letter: {
+    count(&runtime_counters::dead_letters, counters);
+    record letter = std::move(output);
+    letter.headers.emplace_back("eddy.error", message);
+    letter.headers.emplace_back("eddy.error.moment", to_string(error_moment::production));
+    letter.headers.emplace_back("eddy.error.code", std::string{about.code_name});
+    letter.headers.emplace_back("eddy.output.topic", letter.topic);
+    if (auto [topic, partition] = owner->owner->source(); !topic.empty()) {
+      letter.headers.emplace_back("eddy.source.topic", topic);
+      letter.headers.emplace_back("eddy.source.partition", std::to_string(partition));
     }
-    case error_response::fail:
-      break;
+    if (d->origin.source_offset >= 0)
+      letter.headers.emplace_back("eddy.source.offset",
+                                  std::to_string(d->origin.source_offset));
+    letter.headers.emplace_back("eddy.service", refusals_.service_name);
+    letter.topic = refusals_.dead_letter_topic;
+    letter.partition = RdKafka::Topic::PARTITION_UA;
+    d->origin.dead_letter = true;
+    write_dead_letter(std::move(d), std::move(letter), may_block);
+    return;
+  }
+  case error_response::fail:
+    break;
   }
   partition_progress::release(owner, reason);
 }

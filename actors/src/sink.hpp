@@ -13,9 +13,9 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
-#include <unordered_set>
 #include <string_view>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include <librdkafka/rdkafkacpp.h>

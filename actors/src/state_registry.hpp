@@ -23,7 +23,8 @@ namespace eddy::detail {
 
 class state_registry {
 public:
-  explicit state_registry(runtime& rt) : rt_(rt) {}
+  explicit state_registry(runtime& rt)
+    : rt_(rt) {}
 
   /// Opens (creating if missing) the store of partition number `partition`, not yet live.
   expected<std::shared_ptr<partition_state>> open(std::int32_t partition) const;

@@ -39,15 +39,15 @@ bool is_key_type(const FieldDescriptor& field) {
   if (field.is_repeated())
     return false;
   switch (field.cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32:
-    case FieldDescriptor::CPPTYPE_INT64:
-    case FieldDescriptor::CPPTYPE_UINT32:
-    case FieldDescriptor::CPPTYPE_UINT64:
-      return true;
-    case FieldDescriptor::CPPTYPE_STRING:
-      return field.type() == FieldDescriptor::TYPE_STRING;
-    default:
-      return false;
+  case FieldDescriptor::CPPTYPE_INT32:
+  case FieldDescriptor::CPPTYPE_INT64:
+  case FieldDescriptor::CPPTYPE_UINT32:
+  case FieldDescriptor::CPPTYPE_UINT64:
+    return true;
+  case FieldDescriptor::CPPTYPE_STRING:
+    return field.type() == FieldDescriptor::TYPE_STRING;
+  default:
+    return false;
   }
 }
 
@@ -64,17 +64,15 @@ std::string key_fix(const Descriptor& message) {
   }
   if (result.empty())
     return "Fix: add a singular string or integer field and name it in (eddy.key).";
-  return "Fix: set (eddy.key) to one of its singular string or integer fields: " + result
-         + ".";
+  return "Fix: set (eddy.key) to one of its singular string or integer fields: " + result + ".";
 }
 
 /// Describes a field's type for error messages, e.g. `repeated string` or `double`.
 std::string describe_type(const FieldDescriptor& field) {
-  std::string type = field.type() == FieldDescriptor::TYPE_MESSAGE
-                         ? field.message_type()->full_name()
-                     : field.type() == FieldDescriptor::TYPE_ENUM
-                         ? "enum " + field.enum_type()->full_name()
-                         : field.type_name();
+  std::string type =
+    field.type() == FieldDescriptor::TYPE_MESSAGE ? field.message_type()->full_name()
+    : field.type() == FieldDescriptor::TYPE_ENUM  ? "enum " + field.enum_type()->full_name()
+                                                  : field.type_name();
   return field.is_repeated() ? "repeated " + type : type;
 }
 
@@ -89,7 +87,9 @@ bool check_message(const Descriptor& message, event_model* event, std::string& e
   if (!has_topic) {
     if (has_key || has_partitions || has_compacted) {
       error = where(message) + ": " + name + " sets "
-              + (has_key ? "(eddy.key)" : has_partitions ? "(eddy.partitions)" : "(eddy.compacted)")
+              + (has_key          ? "(eddy.key)"
+                 : has_partitions ? "(eddy.partitions)"
+                                  : "(eddy.compacted)")
               + " but no (eddy.topic). Fix: add option (eddy.topic) = \"<topic>\"; to it.";
       return false;
     }
@@ -190,8 +190,8 @@ bool collect_events(const ServiceDescriptor& service, const Extension& ext,
     auto twice = std::any_of(out.begin(), out.end(),
                              [&](const event_model& e) { return e.type == message; });
     if (twice) {
-      error = prefix + option + " lists " + message->full_name()
-              + " twice. Fix: remove one of them.";
+      error =
+        prefix + option + " lists " + message->full_name() + " twice. Fix: remove one of them.";
       return false;
     }
     event_model event;
@@ -226,11 +226,10 @@ bool add_topic(const ServiceDescriptor& service, const event_model& event, topic
   auto& setter = setters[static_cast<std::size_t>(it - topics.begin())];
   if (event.partitions > 0) {
     if (it->partitions > 0 && it->partitions != event.partitions) {
-      error = where(service) + ": service " + service.full_name() + ": topic \""
-              + event.topic + "\" has " + std::to_string(it->partitions)
-              + " partitions according to " + setter->full_name() + " but "
-              + std::to_string(event.partitions) + " according to "
-              + event.type->full_name()
+      error = where(service) + ": service " + service.full_name() + ": topic \"" + event.topic
+              + "\" has " + std::to_string(it->partitions) + " partitions according to "
+              + setter->full_name() + " but " + std::to_string(event.partitions)
+              + " according to " + event.type->full_name()
               + ". Fix: give every message on one topic the same (eddy.partitions).";
       return false;
     }
@@ -238,18 +237,18 @@ bool add_topic(const ServiceDescriptor& service, const event_model& event, topic
     setter = event.type;
   }
   switch (use) {
-    case topic_use::consumed:
-      it->consumed = true;
-      break;
-    case topic_use::emitted:
-      it->owned = true;
-      break;
-    case topic_use::local_table:
-      it->table = table_role::local;
-      break;
-    case topic_use::global_table:
-      it->table = table_role::global;
-      break;
+  case topic_use::consumed:
+    it->consumed = true;
+    break;
+  case topic_use::emitted:
+    it->owned = true;
+    break;
+  case topic_use::local_table:
+    it->table = table_role::local;
+    break;
+  case topic_use::global_table:
+    it->table = table_role::global;
+    break;
   }
   it->compacted = it->compacted || event.compacted;
   return true;
@@ -282,8 +281,8 @@ bool collect_tables(const ServiceDescriptor& service, const Extension& ext,
       }
     }
     if (role == table_role::local && row.partitions == 0) {
-      error = prefix + "(eddy.table) names " + row.type->full_name()
-              + ", whose topic \"" + row.topic + "\" has no partition count; a local table is"
+      error = prefix + "(eddy.table) names " + row.type->full_name() + ", whose topic \""
+              + row.topic + "\" has no partition count; a local table is"
               + " sharded like the service's inputs. Fix: add option (eddy.partitions) = <n>;"
               + " to message " + row.type->full_name() + " (" + where(*row.type)
               + "), the partition count of the consumed topics, or read it with"
@@ -314,8 +313,9 @@ bool collect_tables(const ServiceDescriptor& service, const Extension& ext,
 /// partition counts wherever the schema sets them.
 bool check_co_partitioning(const ServiceDescriptor& service, const service_model& model,
                            std::string& error) {
-  auto local_tables = std::any_of(model.tables.begin(), model.tables.end(),
-                                  [](const table_model& t) { return t.role == table_role::local; });
+  auto local_tables =
+    std::any_of(model.tables.begin(), model.tables.end(),
+                [](const table_model& t) { return t.role == table_role::local; });
   if (model.state == nullptr && !local_tables)
     return true; // stateless: each record is handled on its own
   std::vector<std::pair<std::string, int>> counts;
@@ -331,8 +331,8 @@ bool check_co_partitioning(const ServiceDescriptor& service, const service_model
   for (auto& [what, partitions] : counts)
     if (partitions != counts.front().second) {
       error = where(service) + ": service " + service.full_name() + ": " + what + " has "
-              + std::to_string(partitions) + " partitions but " + counts.front().first
-              + " has " + std::to_string(counts.front().second)
+              + std::to_string(partitions) + " partitions but " + counts.front().first + " has "
+              + std::to_string(counts.front().second)
               + "; a key's inputs, state and local tables must share a partition number"
               + " (co-partitioning). Fix: give them the same (eddy.partitions), or re-key the"
               + " input through a topic with " + std::to_string(counts.front().second)
@@ -343,8 +343,7 @@ bool check_co_partitioning(const ServiceDescriptor& service, const service_model
 }
 
 /// Builds and checks the model of one Eddy service.
-bool build_service(const ServiceDescriptor& service, service_model& model,
-                   std::string& error) {
+bool build_service(const ServiceDescriptor& service, service_model& model, std::string& error) {
   auto prefix = where(service) + ": service " + service.full_name() + ": ";
   auto& opts = service.options();
   model.service = &service;
@@ -364,8 +363,8 @@ bool build_service(const ServiceDescriptor& service, service_model& model,
       on_journal = (event.own = event.topic == model.journal) || on_journal;
     if (!on_journal) {
       error = prefix + "no emitted event lives on its journal \"" + model.journal
-              + "\". Fix: emit its own events (messages with (eddy.topic) = \""
-              + model.journal + "\") with option (eddy.emits), or correct (eddy.journal).";
+              + "\". Fix: emit its own events (messages with (eddy.topic) = \"" + model.journal
+              + "\") with option (eddy.emits), or correct (eddy.journal).";
       return false;
     }
   }
@@ -386,8 +385,8 @@ bool build_service(const ServiceDescriptor& service, service_model& model,
     }
   }
   if (!collect_tables(service, eddy::table, "(eddy.table)", table_role::local, model, error)
-      || !collect_tables(service, eddy::global_table, "(eddy.global_table)",
-                         table_role::global, model, error))
+      || !collect_tables(service, eddy::global_table, "(eddy.global_table)", table_role::global,
+                         model, error))
     return false;
   std::vector<const Descriptor*> setters;
   for (auto& event : model.consumes)

@@ -95,8 +95,7 @@ void print_source(Printer& p, const file_model& model) {
 }
 
 void print_test_kit_header(Printer& p, const file_model& model) {
-  print_banner(p, *model.file,
-               "test kits that drive the handlers in-process, for tests only");
+  print_banner(p, *model.file, "test kits that drive the handlers in-process, for tests only");
   p.Print("\n#pragma once\n\n"
           "#include <cstddef>\n"
           "#include <cstdint>\n"

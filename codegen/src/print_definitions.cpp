@@ -17,7 +17,6 @@ namespace {
 using google::protobuf::Descriptor;
 using google::protobuf::FileDescriptor;
 
-
 /// Prints the context's `emit()` overloads and `state()`.
 void print_context_impl(Printer& p, const service_model& svc) {
   for (auto& event : svc.emits) {
@@ -64,11 +63,10 @@ void print_dispatcher_impl(Printer& p, const service_model& svc) {
             "    return;\n"
             "  }\n");
   if (svc.dead_letter)
-    p.Print(vars,
-            "  throw ::eddy::codegen::unhandled_type_error{\n"
-            "    \"service $service$ does not consume type '\" + type + \"' (record \"\n"
-            "    + ::eddy::codegen::describe(input) + \"); its policy (eddy.unhandled) is"
-            " DEAD_LETTER\"};\n");
+    p.Print(vars, "  throw ::eddy::codegen::unhandled_type_error{\n"
+                  "    \"service $service$ does not consume type '\" + type + \"' (record \"\n"
+                  "    + ::eddy::codegen::describe(input) + \"); its policy (eddy.unhandled) is"
+                  " DEAD_LETTER\"};\n");
   else
     p.Print(vars,
             "  ++skipped_;\n"
@@ -86,10 +84,9 @@ void print_dispatcher_impl(Printer& p, const service_model& svc) {
                 "  const auto& type = ::eddy::codegen::type_of(event);\n");
   for (auto& event : svc.emits)
     if (event.own)
-      p.Print(event_vars(svc, event),
-              "  if (type == \"$event_name$\")\n"
-              "    return ::eddy::codegen::fold<$state$, $event$>(\n"
-              "      handlers_, event, store);\n");
+      p.Print(event_vars(svc, event), "  if (type == \"$event_name$\")\n"
+                                      "    return ::eddy::codegen::fold<$state$, $event$>(\n"
+                                      "      handlers_, event, store);\n");
   p.Print("}\n");
 }
 

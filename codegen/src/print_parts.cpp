@@ -45,12 +45,12 @@ vars_t event_vars(const service_model& svc, const event_model& event) {
 
 const char* table_kind_name(table_role role) {
   switch (role) {
-    case table_role::local:
-      return "local";
-    case table_role::global:
-      return "global";
-    case table_role::none:
-      break;
+  case table_role::local:
+    return "local";
+  case table_role::global:
+    return "global";
+  case table_role::none:
+    break;
   }
   return "none";
 }

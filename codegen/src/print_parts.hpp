@@ -30,7 +30,8 @@ void print_proto_comments(Printer& p, const Element& element) {
   std::istringstream lines{loc.leading_comments};
   for (std::string line; std::getline(lines, line);) {
     // A trailing backslash would continue the `//` comment onto the next line of code.
-    while (!line.empty() && std::string_view{" \r\\"}.find(line.back()) != std::string_view::npos)
+    while (!line.empty()
+           && std::string_view{" \r\\"}.find(line.back()) != std::string_view::npos)
       line.pop_back();
     p.Print("///$line$\n", "line", line);
   }

@@ -10,38 +10,41 @@ namespace {
 void print_test_kit(Printer& p, const service_model& svc) {
   auto vars = service_vars(svc);
   vars["state_note"] = svc.state != nullptr ? "\n/// and the `state()` of a key" : "";
-  p.Print(vars,
-          "\n/// Drives `$handlers$` in-process, without a broker: `send()` events, then check\n"
-          "/// what was `emitted()`$state_note$. Records whose handler throws land in\n"
-          "/// `dead_letters()`, as they would in the dead-letter topic. Deterministic; use it\n"
-          "/// from one thread.\n"
-          "class $test_kit$ {\n"
-          "public:\n"
-          "  /// Creates a test kit driving `handlers`, which must outlive it.\n"
-          "  explicit $test_kit$($handlers$& handlers) : dispatcher_(handlers) {\n"
-          "  }\n");
+  p.Print(
+    vars,
+    "\n/// Drives `$handlers$` in-process, without a broker: `send()` events, then check\n"
+    "/// what was `emitted()`$state_note$. Records whose handler throws land in\n"
+    "/// `dead_letters()`, as they would in the dead-letter topic. Deterministic; use it\n"
+    "/// from one thread.\n"
+    "class $test_kit$ {\n"
+    "public:\n"
+    "  /// Creates a test kit driving `handlers`, which must outlive it.\n"
+    "  explicit $test_kit$($handlers$& handlers) : dispatcher_(handlers) {\n"
+    "  }\n");
   p.Indent();
   for (auto& event : svc.consumes)
     p.Print(event_vars(svc, event),
             "\n/// Feeds `event` as a record on topic `$topic_name$`, keyed by its"
             " `$key_field$`.\n"
             "void send(const $event$& event);\n");
-  p.Print(vars,
-          "\n/// Feeds a raw record (e.g. of an unhandled type, or with a broken payload);"
-          " its offset\n"
-          "/// is set to the number of records sent before.\n"
-          "void send(::eddy::record input);\n\n"
-          "/// Feeds the records emitted to topics the service consumes (a re-keying topic, say)\n"
-          "/// back into it, as the broker would, in order and until none are left; returns how\n"
-          "/// many it fed. Throws std::logic_error once `limit` records were fed and more keep\n"
-          "/// coming.\n"
-          "std::size_t relay(std::size_t limit = 100000);\n");
+  p.Print(
+    vars,
+    "\n/// Feeds a raw record (e.g. of an unhandled type, or with a broken payload);"
+    " its offset\n"
+    "/// is set to the number of records sent before.\n"
+    "void send(::eddy::record input);\n\n"
+    "/// Feeds the records emitted to topics the service consumes (a re-keying topic, say)\n"
+    "/// back into it, as the broker would, in order and until none are left; returns how\n"
+    "/// many it fed. Throws std::logic_error once `limit` records were fed and more keep\n"
+    "/// coming.\n"
+    "std::size_t relay(std::size_t limit = 100000);\n");
   for (auto& table : svc.tables)
-    p.Print(event_vars(svc, table.row),
-            "\n/// Puts `row` into the table of topic `$topic_name$`, keyed by its `$key_field$`,"
-            " as if\n"
-            "/// its record had arrived; `lookup<$event$>()` then finds it.\n"
-            "void put(const $event$& row);\n");
+    p.Print(
+      event_vars(svc, table.row),
+      "\n/// Puts `row` into the table of topic `$topic_name$`, keyed by its `$key_field$`,"
+      " as if\n"
+      "/// its record had arrived; `lookup<$event$>()` then finds it.\n"
+      "void put(const $event$& row);\n");
   p.Print(vars,
           "\n/// The events of type `Event` emitted so far, in order.\n"
           "template <class Event>\n"
@@ -73,12 +76,13 @@ void print_test_kit(Printer& p, const service_model& svc) {
                   "$state$ state(const std::string& key) const {\n"
                   "  return ::eddy::codegen::load_state<$state$>(out_.store(), key);\n"
                   "}\n\n");
-  p.Print(vars, "/// Forgets emitted records and dead letters; keeps state, tables and counters.\n"
-                "void clear() {\n"
-                "  out_.clear();\n"
-                "  dead_letters_.clear();\n"
-                "  relayed_ = 0;\n"
-                "}\n");
+  p.Print(vars,
+          "/// Forgets emitted records and dead letters; keeps state, tables and counters.\n"
+          "void clear() {\n"
+          "  out_.clear();\n"
+          "  dead_letters_.clear();\n"
+          "  relayed_ = 0;\n"
+          "}\n");
   p.Outdent();
   p.Print(vars, "\nprivate:\n"
                 "  $dispatcher$ dispatcher_;\n");
@@ -99,10 +103,9 @@ void print_test_kit(Printer& p, const service_model& svc) {
 /// Prints the test kit's `send()` overloads, `relay()` and one `put()` per table.
 void print_test_kit_impl(Printer& p, const service_model& svc) {
   for (auto& event : svc.consumes)
-    p.Print(event_vars(svc, event),
-            "\ninline void $test_kit$::send(const $event$& event) {\n"
-            "  send(::eddy::codegen::encode($topic$, $key$, event));\n"
-            "}\n");
+    p.Print(event_vars(svc, event), "\ninline void $test_kit$::send(const $event$& event) {\n"
+                                    "  send(::eddy::codegen::encode($topic$, $key$, event));\n"
+                                    "}\n");
   p.Print(service_vars(svc),
           "\ninline void $test_kit$::send(::eddy::record input) {\n"
           "  input.offset = next_offset_++;\n"

@@ -38,13 +38,20 @@ std::map<std::string, located_message> messages_of(const FileDescriptorSet& set)
 /// The type of `field` as written in a .proto, e.g. `repeated int32` or `.shop.Order`.
 std::string type_of(const FieldDescriptorProto& field) {
   static const std::map<FieldDescriptorProto::Type, std::string> names{
-    {FieldDescriptorProto::TYPE_DOUBLE, "double"},   {FieldDescriptorProto::TYPE_FLOAT, "float"},
-    {FieldDescriptorProto::TYPE_INT64, "int64"},     {FieldDescriptorProto::TYPE_UINT64, "uint64"},
-    {FieldDescriptorProto::TYPE_INT32, "int32"},     {FieldDescriptorProto::TYPE_FIXED64, "fixed64"},
-    {FieldDescriptorProto::TYPE_FIXED32, "fixed32"}, {FieldDescriptorProto::TYPE_BOOL, "bool"},
-    {FieldDescriptorProto::TYPE_STRING, "string"},   {FieldDescriptorProto::TYPE_BYTES, "bytes"},
-    {FieldDescriptorProto::TYPE_UINT32, "uint32"},   {FieldDescriptorProto::TYPE_SFIXED32, "sfixed32"},
-    {FieldDescriptorProto::TYPE_SFIXED64, "sfixed64"}, {FieldDescriptorProto::TYPE_SINT32, "sint32"},
+    {FieldDescriptorProto::TYPE_DOUBLE, "double"},
+    {FieldDescriptorProto::TYPE_FLOAT, "float"},
+    {FieldDescriptorProto::TYPE_INT64, "int64"},
+    {FieldDescriptorProto::TYPE_UINT64, "uint64"},
+    {FieldDescriptorProto::TYPE_INT32, "int32"},
+    {FieldDescriptorProto::TYPE_FIXED64, "fixed64"},
+    {FieldDescriptorProto::TYPE_FIXED32, "fixed32"},
+    {FieldDescriptorProto::TYPE_BOOL, "bool"},
+    {FieldDescriptorProto::TYPE_STRING, "string"},
+    {FieldDescriptorProto::TYPE_BYTES, "bytes"},
+    {FieldDescriptorProto::TYPE_UINT32, "uint32"},
+    {FieldDescriptorProto::TYPE_SFIXED32, "sfixed32"},
+    {FieldDescriptorProto::TYPE_SFIXED64, "sfixed64"},
+    {FieldDescriptorProto::TYPE_SINT32, "sint32"},
     {FieldDescriptorProto::TYPE_SINT64, "sint64"},
   };
   auto it = names.find(field.type());
@@ -76,31 +83,36 @@ void check_event(const std::string& name, const located_message& before,
   auto new_topic = new_msg.options().GetExtension(eddy::topic);
   if (old_topic != new_topic)
     errors.push_back(where + " moved from topic '" + old_topic + "' to '" + new_topic
-                     + "': readers of '" + old_topic + "' lose it. Fix: keep option"
-                       " (eddy.topic) = \"" + old_topic + "\" and publish a new event type on '"
-                     + new_topic + "'.");
+                     + "': readers of '" + old_topic
+                     + "' lose it. Fix: keep option"
+                       " (eddy.topic) = \""
+                     + old_topic + "\" and publish a new event type on '" + new_topic + "'.");
   auto old_key = old_msg.options().GetExtension(eddy::key);
   auto new_key = new_msg.options().GetExtension(eddy::key);
   if (old_key != new_key)
     errors.push_back(where + " changed its key field from '" + old_key + "' to '" + new_key
                      + "': records of one entity would land on other partitions. Fix: keep"
-                       " option (eddy.key) = \"" + old_key + "\".");
+                       " option (eddy.key) = \""
+                     + old_key + "\".");
   for (auto& old_field : old_msg.field()) {
     auto number = std::to_string(old_field.number());
     auto field_where = where + ", field " + old_field.name() + " = " + number;
     auto new_field = field_by_number(new_msg, old_field.number());
     if (new_field == nullptr) {
       if (!is_reserved(new_msg, old_field.number()))
-        errors.push_back(field_where + " was removed without reserving its number: a later"
-                         " field could reuse it and misread old records. Fix: add `reserved "
+        errors.push_back(field_where
+                         + " was removed without reserving its number: a later"
+                           " field could reuse it and misread old records. Fix: add `reserved "
                          + number + "; reserved \"" + old_field.name() + "\";` to " + name
                          + ".");
     } else if (type_of(old_field) != type_of(*new_field)) {
       errors.push_back(field_where + " changed from `" + type_of(old_field) + "` to `"
                        + type_of(*new_field) + " " + new_field->name()
-                       + "`: old records would be misread. Fix: keep field " + number
-                       + " as `" + type_of(old_field) + "`, or give the new field a new number"
-                         " and add `reserved " + number + ";`.");
+                       + "`: old records would be misread. Fix: keep field " + number + " as `"
+                       + type_of(old_field)
+                       + "`, or give the new field a new number"
+                         " and add `reserved "
+                       + number + ";`.");
     }
   }
   for (auto& new_field : new_msg.field())
@@ -108,8 +120,11 @@ void check_event(const std::string& name, const located_message& before,
       errors.push_back(where + ", field " + new_field.name() + " = "
                        + std::to_string(new_field.number())
                        + " reuses a reserved number: old records may hold another field"
-                         " there. Fix: give " + new_field.name() + " a new number and keep"
-                         " `reserved " + std::to_string(new_field.number()) + ";`.");
+                         " there. Fix: give "
+                       + new_field.name()
+                       + " a new number and keep"
+                         " `reserved "
+                       + std::to_string(new_field.number()) + ";`.");
 }
 
 } // namespace

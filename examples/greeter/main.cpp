@@ -6,7 +6,8 @@
 
 int main(int argc, char** argv) {
   greeter handlers;
-  return eddy::service::main(argc, argv, "greeter", [&](eddy::service& svc, const eddy::config&) {
-    greet::bind(svc, handlers); // creates the topics, registers the dispatcher
-  });
+  return eddy::service::main(
+    argc, argv, "greeter", [&](eddy::service& svc, const eddy::config&) {
+      greet::bind(svc, handlers); // creates the topics, registers the dispatcher
+    });
 }

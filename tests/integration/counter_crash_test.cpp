@@ -49,7 +49,8 @@ std::map<std::string, std::int64_t> stored_counts(const std::string& state_dir,
 
 } // namespace
 
-TEST_CASE("a counter that adds, SIGKILLed 5 times: counts 1..N once each in exactly_once, none lost in at_least_once") {
+TEST_CASE("a counter that adds, SIGKILLed 5 times: counts 1..N once each in exactly_once, none "
+          "lost in at_least_once") {
   auto guarantee = GENERATE(as<std::string>{}, "exactly_once", "at_least_once");
   INFO("processing.guarantee=" << guarantee);
   const std::int64_t n = 200000;
@@ -60,16 +61,21 @@ TEST_CASE("a counter that adds, SIGKILLed 5 times: counts 1..N once each in exac
   auto journal = eddy::test::unique_name("crash-increments");
   auto out = eddy::test::unique_name("crash-counts");
   auto group = eddy::test::unique_name("crash-group");
-  auto state_dir = (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-crash")).string();
+  auto state_dir =
+    (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-crash")).string();
   eddy::test::create_topic(bootstrap, in, partitions);
-  eddy::test::produce(bootstrap, in, n, [&](std::int64_t i) { return "key-" + std::to_string(i % keys); },
-                      [](std::int64_t) { return std::string{"+1"}; });
-  std::vector<std::string> args{"-X", "bootstrap.servers=" + bootstrap, "-X", "app.input=" + in,
-                                "-X", "app.journal=" + journal, "-X", "app.output=" + out,
+  eddy::test::produce(
+    bootstrap, in, n, [&](std::int64_t i) { return "key-" + std::to_string(i % keys); },
+    [](std::int64_t) { return std::string{"+1"}; });
+  std::vector<std::string> args{"-X", "bootstrap.servers=" + bootstrap,
+                                "-X", "app.input=" + in,
+                                "-X", "app.journal=" + journal,
+                                "-X", "app.output=" + out,
                                 "-X", "group.id=" + group,
                                 "-X", "eddy.processing.guarantee=" + guarantee,
                                 "-X", "eddy.state.dir=" + state_dir,
-                                "-X", "app.handler.delay.us=20", "-X", "session.timeout.ms=6000"};
+                                "-X", "app.handler.delay.us=20",
+                                "-X", "session.timeout.ms=6000"};
   REQUIRE(eddy::test::run_with_kills(EDDY_COUNTER_BINARY, args, 5, [&] {
     return eddy::test::committed_total(bootstrap, group, in, partitions) == n;
   }));
@@ -124,9 +130,9 @@ TEST_CASE("a counter that adds, SIGKILLed 5 times: counts 1..N once each in exac
     // Repeats are allowed here. A count can also be skipped in the outputs: an increment
     // delivered to the journal whose output was not, before the kill, is restored and the
     // command handled again with the next count.
-    WARN("at_least_once after 5 SIGKILLs: " << repeated_answers << " of " << n
-                                            << " commands answered more than once, "
-                                            << over_counted << " counted twice, "
-                                            << missing_counts << " counts skipped in the outputs");
+    WARN("at_least_once after 5 SIGKILLs: "
+         << repeated_answers << " of " << n << " commands answered more than once, "
+         << over_counted << " counted twice, " << missing_counts
+         << " counts skipped in the outputs");
   }
 }

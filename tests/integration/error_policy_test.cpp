@@ -121,8 +121,8 @@ TEST_CASE("with production=fail an output the broker refuses stops the service n
   eddy::service svc{"pol-it-fail", cfg};
   svc.consume(t.in, copy_big(t.out));
   eddy::test::service_thread running{svc};
-  REQUIRE(eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; },
-                                 60s));
+  REQUIRE(
+    eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 60s));
   auto outcome = running.stop_and_join();
   REQUIRE(!outcome);
   CHECK(outcome.error_value().code == eddy::errc::delivery_failed);
@@ -157,8 +157,8 @@ TEST_CASE("in exactly_once a record refused at produce() is dead-lettered in the
     eddy::service svc{"pol-it-eos-broker", base_config(t, "exactly_once")};
     svc.consume(t.in, copy_big(t.out));
     eddy::test::service_thread running{svc};
-    REQUIRE(eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; },
-                                   60s));
+    REQUIRE(
+      eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 60s));
     auto outcome = running.stop_and_join();
     REQUIRE(!outcome);
     CHECK_THAT(outcome.error_value().message, Catch::Contains(t.out));

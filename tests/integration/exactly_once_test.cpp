@@ -46,7 +46,8 @@ std::int64_t duplicates_of(const std::map<std::string, int>& counts) {
 /// Feeds `n` records to passthrough processes, SIGKILLs the running one `kills` times at
 /// random moments (restarting it each time), then lets the last one finish. Returns the
 /// output as a read_committed reader sees it.
-std::vector<eddy::record> run_with_kills(const std::string& guarantee, std::int64_t n, int kills) {
+std::vector<eddy::record> run_with_kills(const std::string& guarantee, std::int64_t n,
+                                         int kills) {
   auto bootstrap = eddy::test::broker_bootstrap();
   auto in = eddy::test::unique_name("kill-in");
   auto out = eddy::test::unique_name("kill-out");
@@ -54,9 +55,9 @@ std::vector<eddy::record> run_with_kills(const std::string& guarantee, std::int6
   eddy::test::create_topic(bootstrap, in, 4);
   eddy::test::produce(bootstrap, in, n, key_of, value_of);
   std::vector<std::string> args{"-X", "bootstrap.servers=" + bootstrap, "-X", "app.input=" + in,
-                                "-X", "app.output=" + out, "-X", "group.id=" + group,
-                                "-X", "eddy.processing.guarantee=" + guarantee,
-                                "-X", "app.handler.delay.us=20",
+                                "-X", "app.output=" + out, "-X", "group.id=" + group, "-X",
+                                "eddy.processing.guarantee=" + guarantee, "-X",
+                                "app.handler.delay.us=20",
                                 // A killed member's partitions return to the group quickly.
                                 "-X", "session.timeout.ms=6000"};
   REQUIRE(eddy::test::run_with_kills(EDDY_PASSTHROUGH_BINARY, args, kills, [&] {
@@ -78,11 +79,13 @@ TEST_CASE("exactly_once: outputs reach a read_committed reader once, with the of
   eddy::test::create_topic(bootstrap, in, 4);
   eddy::test::produce(bootstrap, in, n, key_of, value_of);
   eddy::config cfg;
-  cfg.set("bootstrap.servers", bootstrap).set("group.id", group)
+  cfg.set("bootstrap.servers", bootstrap)
+    .set("group.id", group)
     .set("eddy.processing.guarantee", "exactly_once");
   eddy::service svc{"eos-it", cfg};
   svc.topic(out, 4);
-  svc.consume(in, [out](const eddy::record& r, eddy::context& ctx) { ctx.emit(out, r.key, r.value); });
+  svc.consume(
+    in, [out](const eddy::record& r, eddy::context& ctx) { ctx.emit(out, r.key, r.value); });
   eddy::test::service_thread running{svc};
   REQUIRE(eddy::test::eventually(
     [&] {
@@ -97,7 +100,8 @@ TEST_CASE("exactly_once: outputs reach a read_committed reader once, with the of
   CHECK(duplicates_of(counts) == 0);
 }
 
-TEST_CASE("exactly_once: SIGKILLed and restarted 5 times, every record comes out exactly once") {
+TEST_CASE(
+  "exactly_once: SIGKILLed and restarted 5 times, every record comes out exactly once") {
   const std::int64_t n = 100000;
   auto counts = value_counts(run_with_kills("exactly_once", n, 5));
   CHECK(static_cast<std::int64_t>(counts.size()) == n);
@@ -108,8 +112,8 @@ TEST_CASE("at_least_once: SIGKILLed and restarted 5 times, nothing is missing") 
   const std::int64_t n = 100000;
   auto counts = value_counts(run_with_kills("at_least_once", n, 5));
   CHECK(static_cast<std::int64_t>(counts.size()) == n);
-  WARN("at_least_once after 5 SIGKILLs: " << duplicates_of(counts) << " duplicates in "
-                                          << n << " records");
+  WARN("at_least_once after 5 SIGKILLs: " << duplicates_of(counts) << " duplicates in " << n
+                                          << " records");
 }
 
 TEST_CASE("exactly_once: a second instance with the same transactional.id fences the first") {
@@ -121,8 +125,10 @@ TEST_CASE("exactly_once: a second instance with the same transactional.id fences
   eddy::test::produce(bootstrap, in, 5000, key_of, value_of);
   auto make = [&](const std::string& group) {
     eddy::config cfg;
-    cfg.set("bootstrap.servers", bootstrap).set("group.id", group)
-      .set("eddy.processing.guarantee", "exactly_once").set("eddy.transactional.id", id);
+    cfg.set("bootstrap.servers", bootstrap)
+      .set("group.id", group)
+      .set("eddy.processing.guarantee", "exactly_once")
+      .set("eddy.transactional.id", id);
     auto svc = std::make_unique<eddy::service>("fence-it", cfg);
     svc->topic(out, 1);
     svc->consume(in, [out](const eddy::record& r, eddy::context& ctx) {
@@ -136,8 +142,8 @@ TEST_CASE("exactly_once: a second instance with the same transactional.id fences
   REQUIRE(eddy::test::eventually([&] { return zombie->stats().records_handled > 100; }, 30s));
   auto successor = make(eddy::test::unique_name("fence-b"));
   eddy::test::service_thread run_successor{*successor};
-  REQUIRE(eddy::test::eventually(
-    [&] { return zombie->state() == eddy::service_state::failed; }, 30s));
+  REQUIRE(eddy::test::eventually([&] { return zombie->state() == eddy::service_state::failed; },
+                                 30s));
   auto outcome = run_zombie.stop_and_join();
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error_value().code == eddy::errc::fenced);
@@ -155,10 +161,23 @@ TEST_CASE("exactly_once: a zombie instance resumed after its partitions moved on
   eddy::test::produce(bootstrap, in, n, key_of, value_of);
   auto args = [&](const std::string& instance) {
     return std::vector<std::string>{
-      "-X", "bootstrap.servers=" + bootstrap, "-X", "app.input=" + in, "-X", "app.output=" + out,
-      "-X", "group.id=" + group, "-X", "eddy.processing.guarantee=exactly_once",
-      "-X", "app.handler.delay.us=500", "-X", "session.timeout.ms=6000",
-      "-X", "eddy.state.dir=" + (std::filesystem::temp_directory_path() / (group + instance)).string()};
+      "-X",
+      "bootstrap.servers=" + bootstrap,
+      "-X",
+      "app.input=" + in,
+      "-X",
+      "app.output=" + out,
+      "-X",
+      "group.id=" + group,
+      "-X",
+      "eddy.processing.guarantee=exactly_once",
+      "-X",
+      "app.handler.delay.us=500",
+      "-X",
+      "session.timeout.ms=6000",
+      "-X",
+      "eddy.state.dir="
+        + (std::filesystem::temp_directory_path() / (group + instance)).string()};
   };
   eddy::test::child_process a{EDDY_PASSTHROUGH_BINARY, args("-a")};
   REQUIRE(eddy::test::eventually(

@@ -50,10 +50,10 @@ void produce_records(const std::vector<eddy::record>& records) {
     auto headers = RdKafka::Headers::create();
     for (auto& [name, value] : rec.headers)
       headers->add(name, value);
-    auto code = producer->produce(rec.topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY,
-                                  const_cast<char*>(rec.value.data()), rec.value.size(),
-                                  rec.key.data(), rec.key.size(), 0, headers, nullptr);
+    auto code =
+      producer->produce(rec.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                        const_cast<char*>(rec.value.data()), rec.value.size(), rec.key.data(),
+                        rec.key.size(), 0, headers, nullptr);
     if (code != RdKafka::ERR_NO_ERROR)
       delete headers;
     REQUIRE(code == RdKafka::ERR_NO_ERROR);
@@ -186,9 +186,8 @@ TEST_CASE("generated state is restored from the journal stores after a restart a
   eddy::test::create_topic(bootstrap, notifications, 1);
   auto run = eddy::test::unique_name("gs") + "-";
   auto group = eddy::test::unique_name("generated-state-group");
-  auto state_dir = (std::filesystem::temp_directory_path()
-                    / eddy::test::unique_name("eddy-state"))
-                     .string();
+  auto state_dir =
+    (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")).string();
   auto id = [&](const std::string& set, int i) { return run + set + std::to_string(i); };
   auto offsets = start_group_at_end(group, commands);
 

@@ -25,7 +25,8 @@ const std::map<std::string, std::string> seven_days{{"retention.ms", "604800000"
 struct journal_service {
   std::string in = eddy::test::unique_name("retention-in");
   std::string state_dir =
-    (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-retention")).string();
+    (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-retention"))
+      .string();
   std::unique_ptr<eddy::service> svc;
 
   journal_service(const std::string& journal, eddy::journal_options options) {
@@ -35,12 +36,11 @@ struct journal_service {
       .set("group.id", eddy::test::unique_name("retention-group"))
       .set("eddy.state.dir", state_dir);
     svc = std::make_unique<eddy::service>("retention-it", cfg);
-    svc->journal(journal, 4, [](const eddy::record& e, eddy::state_view s) {
-      s.put(e.key, e.value);
-    }, options);
-    svc->consume(in, [](const eddy::record& r, eddy::context& ctx) {
-      ctx.emit_event(r.key, r.value);
-    });
+    svc->journal(
+      journal, 4, [](const eddy::record& e, eddy::state_view s) { s.put(e.key, e.value); },
+      options);
+    svc->consume(
+      in, [](const eddy::record& r, eddy::context& ctx) { ctx.emit_event(r.key, r.value); });
   }
 
   ~journal_service() { std::filesystem::remove_all(state_dir); }
@@ -62,7 +62,8 @@ struct journal_service {
 
 } // namespace
 
-TEST_CASE("a journal the service creates keeps every event and its snapshot topic is compacted") {
+TEST_CASE(
+  "a journal the service creates keeps every event and its snapshot topic is compacted") {
   auto journal = eddy::test::unique_name("retention-journal");
   journal_service created{journal, eddy::journal_options{.snapshots = true}};
   REQUIRE(created.start_and_stop());
@@ -91,16 +92,17 @@ TEST_CASE("a journal with finite retention stops the service with an error namin
   CHECK(err.code == eddy::errc::topic_error);
   CHECK(err.message.find("'" + journal + "'") != std::string::npos);
   CHECK(err.message.find("retention.ms=604800000") != std::string::npos);
-  CHECK(err.message.find("--entity-name " + journal + " --add-config retention.ms=-1,"
-                         "retention.bytes=-1")
+  CHECK(err.message.find("--entity-name " + journal
+                         + " --add-config retention.ms=-1,"
+                           "retention.bytes=-1")
         != std::string::npos);
 }
 
 TEST_CASE("with snapshots replacing history, a journal with finite retention starts") {
   auto journal = eddy::test::unique_name("retention-journal");
   eddy::test::create_topic(eddy::test::broker_bootstrap(), journal, 4, seven_days);
-  journal_service accepted{journal, eddy::journal_options{.snapshots = true,
-                                                          .snapshots_replace_history = true}};
+  journal_service accepted{
+    journal, eddy::journal_options{.snapshots = true, .snapshots_replace_history = true}};
   REQUIRE(accepted.start_and_stop());
   CHECK(accepted.svc->state() == eddy::service_state::stopped);
 }
@@ -109,8 +111,8 @@ TEST_CASE("a compacted journal is refused even when snapshots replace history") 
   auto journal = eddy::test::unique_name("retention-journal");
   eddy::test::create_topic(eddy::test::broker_bootstrap(), journal, 4,
                            {{"cleanup.policy", "compact"}});
-  journal_service compacted{journal, eddy::journal_options{.snapshots = true,
-                                                           .snapshots_replace_history = true}};
+  journal_service compacted{
+    journal, eddy::journal_options{.snapshots = true, .snapshots_replace_history = true}};
   auto outcome = compacted.start_and_stop();
   REQUIRE_FALSE(outcome);
   INFO(outcome.error_value().what());
@@ -127,21 +129,26 @@ TEST_CASE("snapshots_replace_history without snapshots is a config error") {
   CHECK(outcome.error_value().code == eddy::errc::invalid_config);
 }
 
-TEST_CASE("history_loss names every setting that drops records and passes only keep-all topics") {
+TEST_CASE(
+  "history_loss names every setting that drops records and passes only keep-all topics") {
   using configs = std::map<std::string, std::string>;
   auto loss = [](configs c) { return eddy::internal::history_loss(c).value_or("kept"); };
   CHECK(loss({{"cleanup.policy", "delete"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}})
         == "kept");
-  auto finite = loss({{"cleanup.policy", "delete"}, {"retention.ms", "604800000"},
+  auto finite = loss({{"cleanup.policy", "delete"},
+                      {"retention.ms", "604800000"},
                       {"retention.bytes", "1073741824"}});
   CHECK(finite.find("retention.ms=604800000") != std::string::npos);
   CHECK(finite.find("retention.bytes=1073741824") != std::string::npos);
   // Compaction drops history whatever the retention, alone or with delete.
   CHECK(loss({{"cleanup.policy", "compact"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}})
-          .find("cleanup.policy=compact") != std::string::npos);
-  CHECK(loss({{"cleanup.policy", "compact,delete"}, {"retention.ms", "-1"},
-              {"retention.bytes", "-1"}})
-          .find("cleanup.policy=compact,delete") != std::string::npos);
+          .find("cleanup.policy=compact")
+        != std::string::npos);
+  CHECK(
+    loss(
+      {{"cleanup.policy", "compact,delete"}, {"retention.ms", "-1"}, {"retention.bytes", "-1"}})
+      .find("cleanup.policy=compact,delete")
+    != std::string::npos);
   // What the broker did not report is never taken as fine.
   CHECK(loss({{"retention.ms", "-1"}, {"retention.bytes", "-1"}}) != "kept");
   CHECK(loss({{"cleanup.policy", "delete"}, {"retention.ms", "-1"}}).find("retention.bytes")

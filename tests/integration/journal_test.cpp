@@ -23,8 +23,10 @@ std::unique_ptr<eddy::service> counter(const std::string& in, const std::string&
                                        const std::string& guarantee, bool snapshots = false,
                                        bool small_fetch_queue = false) {
   eddy::config cfg;
-  cfg.set("bootstrap.servers", eddy::test::broker_bootstrap()).set("group.id", group)
-    .set("eddy.state.dir", state_dir).set("eddy.commit.interval.ms", "200")
+  cfg.set("bootstrap.servers", eddy::test::broker_bootstrap())
+    .set("group.id", group)
+    .set("eddy.state.dir", state_dir)
+    .set("eddy.commit.interval.ms", "200")
     .set("eddy.processing.guarantee", guarantee);
   // A queue that fills every few hundred records: the consumers wake their fetchers all
   // the time (fetch_waker), also at the journal's end, behind its last commit marker.
@@ -33,7 +35,9 @@ std::unique_ptr<eddy::service> counter(const std::string& in, const std::string&
   auto svc = std::make_unique<eddy::service>("counter-it", cfg);
   svc->journal(
     journal, 4,
-    [](const eddy::record& event, eddy::state_view state) { state.put(event.key, event.value); },
+    [](const eddy::record& event, eddy::state_view state) {
+      state.put(event.key, event.value);
+    },
     eddy::journal_options{snapshots});
   svc->consume(in, [](const eddy::record& r, eddy::context& ctx) {
     auto current = ctx.state().get(r.key);
@@ -50,7 +54,8 @@ std::int64_t run_until_committed(eddy::service& svc, const std::string& group,
   REQUIRE(eddy::test::eventually(
     [&] {
       std::this_thread::sleep_for(200ms);
-      return eddy::test::committed_total(eddy::test::broker_bootstrap(), group, in, 4) == offsets;
+      return eddy::test::committed_total(eddy::test::broker_bootstrap(), group, in, 4)
+             == offsets;
     },
     90s));
   REQUIRE(running.stop_and_join());
@@ -58,10 +63,11 @@ std::int64_t run_until_committed(eddy::service& svc, const std::string& group,
 }
 
 /// The last count the journal holds for each key, and how many events it holds.
-std::pair<std::map<std::string, std::int64_t>, std::size_t> journal_counts(
-  const std::string& journal, std::int64_t expected) {
+std::pair<std::map<std::string, std::int64_t>, std::size_t>
+journal_counts(const std::string& journal, std::int64_t expected) {
   std::map<std::string, std::int64_t> last;
-  auto events = eddy::test::consume(eddy::test::broker_bootstrap(), journal, expected, 10s, true);
+  auto events =
+    eddy::test::consume(eddy::test::broker_bootstrap(), journal, expected, 10s, true);
   for (auto& e : events)
     last[e.key] = std::stoll(e.value);
   return {last, events.size()};
@@ -69,26 +75,30 @@ std::pair<std::map<std::string, std::int64_t>, std::size_t> journal_counts(
 
 } // namespace
 
-TEST_CASE("event-sourced state survives a restart and a deleted store rebuilds from the journal") {
+TEST_CASE(
+  "event-sourced state survives a restart and a deleted store rebuilds from the journal") {
   auto guarantee = GENERATE(as<std::string>{}, "at_least_once", "exactly_once");
   INFO("processing.guarantee=" << guarantee);
   auto in = eddy::test::unique_name("counter-in");
   auto journal = eddy::test::unique_name("counter-journal");
   auto group = eddy::test::unique_name("counter-group");
-  auto state_dir = (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")).string();
+  auto state_dir =
+    (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")).string();
   auto key_of = [](std::int64_t i) { return "key-" + std::to_string(i % keys); };
   auto value_of = [](std::int64_t) { return std::string{"+1"}; };
   eddy::test::create_topic(eddy::test::broker_bootstrap(), in, 4);
 
   eddy::test::produce(eddy::test::broker_bootstrap(), in, 20000, key_of, value_of);
-  CHECK(run_until_committed(*counter(in, journal, group, state_dir, guarantee), group, in, 20000)
-        == 0);
+  CHECK(
+    run_until_committed(*counter(in, journal, group, state_dir, guarantee), group, in, 20000)
+    == 0);
 
   // A restart continues from the stores: counts go on where they stopped.
   eddy::test::produce(eddy::test::broker_bootstrap(), in, 10000, key_of, value_of, 20000);
   // The stores are up to date: nothing to replay past their checkpoints.
-  CHECK(run_until_committed(*counter(in, journal, group, state_dir, guarantee), group, in, 30000)
-        == 0);
+  CHECK(
+    run_until_committed(*counter(in, journal, group, state_dir, guarantee), group, in, 30000)
+    == 0);
   auto [after_restart, events] = journal_counts(journal, 30000);
   CHECK(events == 30000);
   REQUIRE(after_restart.size() == keys);
@@ -114,7 +124,8 @@ TEST_CASE("a deleted store restores from the snapshot topic instead of the whole
   auto in = eddy::test::unique_name("snap-in");
   auto journal = eddy::test::unique_name("snap-journal");
   auto group = eddy::test::unique_name("snap-group");
-  auto state_dir = (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")).string();
+  auto state_dir =
+    (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")).string();
   auto key_of = [](std::int64_t i) { return "key-" + std::to_string(i % keys); };
   auto value_of = [](std::int64_t) { return std::string{"+1"}; };
   eddy::test::create_topic(eddy::test::broker_bootstrap(), in, 4);

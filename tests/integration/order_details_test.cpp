@@ -21,8 +21,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-shop::Order order(const std::string& id, const std::string& product, int quantity,
-                  double price, shop::Order::State state = shop::Order::CREATED) {
+shop::Order order(const std::string& id, const std::string& product, int quantity, double price,
+                  shop::Order::State state = shop::Order::CREATED) {
   shop::Order o;
   o.set_id(id);
   o.set_customer_id("customer-" + id);
@@ -36,8 +36,8 @@ shop::Order order(const std::string& id, const std::string& product, int quantit
 /// The records of `order-validations` whose key starts with `prefix`.
 std::vector<eddy::record> validations_of(const std::string& prefix) {
   std::vector<eddy::record> ours;
-  for (auto& rec : eddy::test::consume(eddy::test::broker_bootstrap(), "order-validations", 1,
-                                       2s))
+  for (auto& rec :
+       eddy::test::consume(eddy::test::broker_bootstrap(), "order-validations", 1, 2s))
     if (rec.key.starts_with(prefix))
       ours.push_back(rec);
   return ours;
@@ -66,10 +66,18 @@ TEST_CASE("every new order is decided once, PASS or FAIL by its fields, on the r
     auto o = order(id, "jumpers", 1 + i % 3, 12.5 * i);
     if (i % 5 == 4) {
       switch (i % 4) {
-        case 0: o.set_quantity(0); break;
-        case 1: o.set_quantity(-2); break;
-        case 2: o.set_price(-1); break;
-        default: o.clear_product(); break;
+      case 0:
+        o.set_quantity(0);
+        break;
+      case 1:
+        o.set_quantity(-2);
+        break;
+      case 2:
+        o.set_price(-1);
+        break;
+      default:
+        o.clear_product();
+        break;
       }
     }
     sent[id] = o;
@@ -78,9 +86,9 @@ TEST_CASE("every new order is decided once, PASS or FAIL by its fields, on the r
   }
   for (int i = 0; i < 10; ++i) {
     auto id = run + "-done-" + std::to_string(i);
-    producer.send("orders", id,
-                  order(id, "jumpers", 1, 1,
-                        i % 2 == 0 ? shop::Order::VALIDATED : shop::Order::SHIPPED));
+    producer.send(
+      "orders", id,
+      order(id, "jumpers", 1, 1, i % 2 == 0 ? shop::Order::VALIDATED : shop::Order::SHIPPED));
   }
   producer.flush();
 

@@ -40,7 +40,8 @@ namespace {
 /// A folder removed when the test ends.
 class temp_dir {
 public:
-  temp_dir() : path_(std::filesystem::temp_directory_path() / eddy::test::unique_name("orders")) {
+  temp_dir()
+    : path_(std::filesystem::temp_directory_path() / eddy::test::unique_name("orders")) {
     std::filesystem::create_directories(path_);
   }
   ~temp_dir() {
@@ -57,7 +58,8 @@ private:
 /// API on a free port, the service running on a thread of its own.
 class orders_instance {
 public:
-  explicit orders_instance(const std::string& group) : svc_{"orders", config_for(group)} {
+  explicit orders_instance(const std::string& group)
+    : svc_{"orders", config_for(group)} {
     auto options = shop::orders_api_options::from_config(config_for(group), "orders");
     REQUIRE(options);
     options->heartbeat = 500ms;
@@ -112,7 +114,9 @@ private:
 
 json order_body(const std::string& id, const std::string& product = "jumper", int quantity = 2,
                 double price = 12.5) {
-  json body{{"customer_id", "customer-" + id}, {"product", product}, {"quantity", quantity},
+  json body{{"customer_id", "customer-" + id},
+            {"product", product},
+            {"quantity", quantity},
             {"price", price}};
   if (!id.empty())
     body["id"] = id;
@@ -175,7 +179,7 @@ TEST_CASE("a malformed POST answers 400 (an oversized one 413) with a reason, wr
   auto client = orders.client();
   auto run = eddy::test::unique_name("orders-bad");
 
-  std::vector<std::pair<std::string, std::string>> bad;  // body, expected words of the reason
+  std::vector<std::pair<std::string, std::string>> bad; // body, expected words of the reason
   auto with = [&](int n, auto&& change) {
     auto body = order_body(run + "-" + std::to_string(n));
     change(body);
@@ -183,12 +187,14 @@ TEST_CASE("a malformed POST answers 400 (an oversized one 413) with a reason, wr
   };
   bad.emplace_back("{\"id\": \"" + run + "-0\", \"customer_id\": ", "not valid JSON");
   bad.emplace_back("[" + order_body(run + "-1").dump() + "]", "JSON object");
-  bad.emplace_back(with(2, [](json& b) { b.erase("customer_id"); }), "'customer_id' is missing");
+  bad.emplace_back(with(2, [](json& b) { b.erase("customer_id"); }),
+                   "'customer_id' is missing");
   bad.emplace_back(with(3, [](json& b) { b["quantity"] = "2"; }), "'quantity' must be an int");
   bad.emplace_back(with(4, [](json& b) { b["quantity"] = 2.5; }), "'quantity' must be an int");
   bad.emplace_back(with(5, [](json& b) { b["quantity"] = 1LL << 40; }), "'quantity' is out of");
   bad.emplace_back(with(6, [](json& b) { b["price"] = "free"; }), "'price' must be a number");
-  bad.emplace_back(with(7, [](json& b) { b["product"] = ""; }), "'product' must be a non-empty");
+  bad.emplace_back(with(7, [](json& b) { b["product"] = ""; }),
+                   "'product' must be a non-empty");
   bad.emplace_back(with(8, [](json& b) { b["state"] = "VALIDATED"; }), "'state' is set by");
   bad.emplace_back(with(9, [](json& b) { b["colour"] = "red"; }), "unknown field 'colour'");
   bad.emplace_back(with(10, [&](json& b) { b["id"] = run + "/10"; }), "field 'id'");
@@ -207,7 +213,8 @@ TEST_CASE("a malformed POST answers 400 (an oversized one 413) with a reason, wr
   auto res = post(client, huge.dump());
   REQUIRE(res);
   CHECK(res->status == 413);
-  CHECK(json::parse(res->body).at("error").get<std::string>().find("65536") != std::string::npos);
+  CHECK(json::parse(res->body).at("error").get<std::string>().find("65536")
+        != std::string::npos);
 
   // Nothing of it reached the topic, nor the table.
   for (int n = 0; n <= 11; ++n) {
@@ -369,7 +376,8 @@ TEST_CASE("with two instances a GET on either answers for every order") {
   // A long-poll through the instance that does not own the order is woken as well.
   eddy::test::event_producer producer{eddy::test::broker_bootstrap()};
   for (auto& id : {ids[0], ids[1]}) {
-    auto owner_is_a = get(ca, "/v1/orders/" + id)->get_header_value("X-Eddy-Served-By") == a.id();
+    auto owner_is_a =
+      get(ca, "/v1/orders/" + id)->get_header_value("X-Eddy-Served-By") == a.id();
     auto poll = std::async(std::launch::async, [&, id, owner_is_a] {
       auto c = owner_is_a ? b.client() : a.client();
       return get(c, "/v1/orders/" + id + "/validated?timeout=30000");

@@ -39,7 +39,8 @@ eddy::config service_config(const topics& t) {
 }
 
 /// A passthrough service over `t` that counts what this instance handled.
-std::unique_ptr<eddy::service> passthrough(const topics& t, std::atomic<std::int64_t>* handled = nullptr) {
+std::unique_ptr<eddy::service> passthrough(const topics& t,
+                                           std::atomic<std::int64_t>* handled = nullptr) {
   auto svc = std::make_unique<eddy::service>("passthrough-it", service_config(t));
   svc->topic(t.in, 4).topic(t.out, 4);
   svc->consume(t.in, [out = t.out, handled](const eddy::record& r, eddy::context& ctx) {
@@ -99,8 +100,10 @@ TEST_CASE("100 000 records across 4 partitions all come out with per-key order k
   output_check check{out};
   CHECK(out.size() == 100000);
   CHECK(check.complete(100000));
-  CHECK(check.same_per_key_order(eddy::test::consume(eddy::test::broker_bootstrap(), t.in, 100000)));
-  CHECK(eddy::test::committed_total(eddy::test::broker_bootstrap(), t.group, t.in, 4) == 100000);
+  CHECK(check.same_per_key_order(
+    eddy::test::consume(eddy::test::broker_bootstrap(), t.in, 100000)));
+  CHECK(eddy::test::committed_total(eddy::test::broker_bootstrap(), t.group, t.in, 4)
+        == 100000);
 }
 
 TEST_CASE("two instances split the partitions and a third joining mid-stream loses nothing") {
@@ -114,9 +117,7 @@ TEST_CASE("two instances split the partitions and a third joining mid-stream los
   eddy::test::service_thread run_a{*a};
   eddy::test::service_thread run_b{*b};
   REQUIRE(eddy::test::eventually(
-    [&] {
-      return a->stats().assigned_partitions == 2 && b->stats().assigned_partitions == 2;
-    },
+    [&] { return a->stats().assigned_partitions == 2 && b->stats().assigned_partitions == 2; },
     60s));
   // Records keep arriving while the group changes: 20 chunks over several seconds.
   std::thread producer{[&] {
@@ -181,7 +182,8 @@ TEST_CASE("a graceful stop commits and a restart resumes where the stop left off
   }
   REQUIRE(first < n);
   // Everything handled before the stop is committed: nothing is left in flight.
-  auto committed = eddy::test::committed_total(eddy::test::broker_bootstrap(), t.group, t.in, 4);
+  auto committed =
+    eddy::test::committed_total(eddy::test::broker_bootstrap(), t.group, t.in, 4);
   CHECK(committed == first);
   auto svc = passthrough(t, &second);
   eddy::test::service_thread running{*svc};
@@ -198,7 +200,8 @@ TEST_CASE("a graceful stop commits and a restart resumes where the stop left off
   CHECK(eddy::test::committed_total(eddy::test::broker_bootstrap(), t.group, t.in, 4) == n);
 }
 
-TEST_CASE("a failed delivery stops the service with delivery_failed and commits nothing past it") {
+TEST_CASE(
+  "a failed delivery stops the service with delivery_failed and commits nothing past it") {
   topics t;
   eddy::test::create_topic(eddy::test::broker_bootstrap(), t.in, 1);
   eddy::test::produce(eddy::test::broker_bootstrap(), t.in, 10, key_of, value_of);
@@ -211,7 +214,8 @@ TEST_CASE("a failed delivery stops the service with delivery_failed and commits 
     ctx.emit(missing, r.key, r.value);
   });
   eddy::test::service_thread running{svc};
-  REQUIRE(eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
+  REQUIRE(
+    eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
   auto outcome = running.stop_and_join();
   REQUIRE_FALSE(outcome);
   CHECK(outcome.error_value().code == eddy::errc::delivery_failed);

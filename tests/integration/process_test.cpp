@@ -17,8 +17,8 @@ const std::string passthrough_binary = EDDY_PASSTHROUGH_BINARY;
 } // namespace
 
 TEST_CASE("an unknown librdkafka property fails at start with its name and exit code 2") {
-  eddy::test::child_process svc{passthrough_binary,
-                                {"-X", "bootstrap.servers=127.0.0.1:1", "-X", "no.such.thing=1"}};
+  eddy::test::child_process svc{
+    passthrough_binary, {"-X", "bootstrap.servers=127.0.0.1:1", "-X", "no.such.thing=1"}};
   auto code = svc.wait(10s);
   REQUIRE(code);
   CHECK(*code == 2);
@@ -27,9 +27,9 @@ TEST_CASE("an unknown librdkafka property fails at start with its name and exit 
 
 TEST_CASE("an unreachable broker fails within the start-up timeout, not a hang") {
   auto started = std::chrono::steady_clock::now();
-  eddy::test::child_process svc{passthrough_binary,
-                                {"-X", "bootstrap.servers=127.0.0.1:1", "-X",
-                                 "eddy.startup.timeout.ms=3000"}};
+  eddy::test::child_process svc{
+    passthrough_binary,
+    {"-X", "bootstrap.servers=127.0.0.1:1", "-X", "eddy.startup.timeout.ms=3000"}};
   auto code = svc.wait(15s);
   REQUIRE(code);
   CHECK(*code == 1);
@@ -49,12 +49,13 @@ TEST_CASE("a slow handler over a 1 000 000-record backlog keeps peak memory boun
   auto out = eddy::test::unique_name("bp-out");
   eddy::test::create_topic(bootstrap, in, 4);
   std::string payload(100, 'x');
-  eddy::test::produce(bootstrap, in, 1000000, [](std::int64_t i) { return std::to_string(i % 5000); },
-                      [&](std::int64_t) { return payload; });
+  eddy::test::produce(
+    bootstrap, in, 1000000, [](std::int64_t i) { return std::to_string(i % 5000); },
+    [&](std::int64_t) { return payload; });
   eddy::test::child_process svc{passthrough_binary,
-                                {"-X", "bootstrap.servers=" + bootstrap, "-X", "app.input=" + in,
-                                 "-X", "app.output=" + out, "-X", "group.id=" + in, "-X",
-                                 "app.handler.delay.us=50"}};
+                                {"-X", "bootstrap.servers=" + bootstrap, "-X",
+                                 "app.input=" + in, "-X", "app.output=" + out, "-X",
+                                 "group.id=" + in, "-X", "app.handler.delay.us=50"}};
   long peak = 0;
   for (int i = 0; i < 80 && !svc.wait(100ms); ++i)
     peak = std::max(peak, svc.peak_rss_kib());

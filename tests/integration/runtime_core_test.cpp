@@ -45,19 +45,23 @@ TEST_CASE("a restore longer than max.poll.interval.ms keeps the member in its gr
   auto out = eddy::test::unique_name("slow-restore-out");
   auto journal = eddy::test::unique_name("slow-restore-journal");
   auto group = eddy::test::unique_name("slow-restore-group");
-  auto state_dir = std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state");
+  auto state_dir =
+    std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state");
   const std::int64_t journaled = 8000;
   const std::int64_t inputs = 200;
   eddy::test::create_topic(bootstrap, in, 2);
-  eddy::test::create_topic(bootstrap, journal, 2, {{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
+  eddy::test::create_topic(bootstrap, journal, 2,
+                           {{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
   // A history the service has never seen: its store is empty, so it replays all of it.
   eddy::test::produce(bootstrap, journal, journaled, key_of, one);
   eddy::test::produce(bootstrap, in, inputs, key_of, number);
 
   eddy::config cfg;
-  cfg.set("bootstrap.servers", bootstrap).set("group.id", group)
+  cfg.set("bootstrap.servers", bootstrap)
+    .set("group.id", group)
     .set("eddy.state.dir", state_dir.string())
-    .set("max.poll.interval.ms", "6000").set("session.timeout.ms", "6000");
+    .set("max.poll.interval.ms", "6000")
+    .set("session.timeout.ms", "6000");
   eddy::service svc{"slow-restore", cfg};
   std::atomic<bool> restoring{true};
   svc.topic(out, 2);
@@ -103,8 +107,10 @@ TEST_CASE("exactly_once: a 2 ms handler over a 100 000-record backlog is never f
   eddy::test::create_topic(bootstrap, in, 8);
   eddy::test::produce(bootstrap, in, n, key_of, number);
   eddy::config cfg;
-  cfg.set("bootstrap.servers", bootstrap).set("group.id", group)
-    .set("eddy.processing.guarantee", "exactly_once").set("eddy.scheduler.threads", "8")
+  cfg.set("bootstrap.servers", bootstrap)
+    .set("group.id", group)
+    .set("eddy.processing.guarantee", "exactly_once")
+    .set("eddy.scheduler.threads", "8")
     .set("eddy.state.dir", (std::filesystem::temp_directory_path() / group).string());
   eddy::service svc{"eos-slow", cfg};
   svc.topic(out, 8);

@@ -42,11 +42,13 @@ shop::OrderValidation validation(const std::string& order_id, shop::OrderValidat
 
 } // namespace
 
-TEST_CASE("the aggregator decides every order once from its validations, fields unchanged, on the real broker") {
+TEST_CASE("the aggregator decides every order once from its validations, fields unchanged, on "
+          "the real broker") {
   const auto run = eddy::test::unique_name("aggregator");
   shop::test::temp_dir state_dir{run + "-state"};
   shop::test::start_at_end<shop::ValidationsAggregatorMetadata>(run + "-group");
-  eddy::service svc{"validations-aggregator", shop::test::service_config(run, state_dir.path())};
+  eddy::service svc{"validations-aggregator",
+                    shop::test::service_config(run, state_dir.path())};
   shop::validations_aggregator handlers;
   shop::bind(svc, handlers);
   eddy::test::service_thread running{svc};
@@ -60,9 +62,9 @@ TEST_CASE("the aggregator decides every order once from its validations, fields 
   // fails; 3 one check cannot decide. Every fifth order's verdicts are sent before it, and
   // orders 9, 19, … get two passes only, so they stay undecided.
   constexpr auto pass = shop::OrderValidation::PASS;
-  const std::vector<shop::OrderValidation::Check> checks{
-    shop::OrderValidation::INVENTORY, shop::OrderValidation::FRAUD,
-    shop::OrderValidation::ORDER_DETAILS};
+  const std::vector<shop::OrderValidation::Check> checks{shop::OrderValidation::INVENTORY,
+                                                         shop::OrderValidation::FRAUD,
+                                                         shop::OrderValidation::ORDER_DETAILS};
   std::map<std::string, shop::Order> sent;
   std::map<std::string, shop::Order::State> expected;
   auto send_verdicts = [&](const std::string& id, int i) {

@@ -21,7 +21,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-shop::Order order(const std::string& id, const std::string& customer, shop::Order::State state) {
+shop::Order order(const std::string& id, const std::string& customer,
+                  shop::Order::State state) {
   shop::Order o;
   o.set_id(id);
   o.set_customer_id(customer);
@@ -43,7 +44,8 @@ shop::Payment payment(const std::string& order_id) {
 
 } // namespace
 
-TEST_CASE("the email service records one mail per validated and paid order, on the real broker") {
+TEST_CASE(
+  "the email service records one mail per validated and paid order, on the real broker") {
   const auto run = eddy::test::unique_name("email");
   shop::test::temp_dir state_dir{run + "-state"};
   shop::test::start_at_end<shop::EmailMetadata>(run + "-group");

@@ -45,7 +45,8 @@ struct running_service {
     thread = std::make_unique<eddy::test::service_thread>(svc);
   }
 
-  static eddy::config config(const std::string& prefix, const std::filesystem::path& state_dir) {
+  static eddy::config config(const std::string& prefix,
+                             const std::filesystem::path& state_dir) {
     shop::test::start_at_end<Metadata>(prefix + "-group");
     return shop::test::service_config(prefix, state_dir);
   }
@@ -68,9 +69,7 @@ struct orders_front_end {
     thread = std::make_unique<eddy::test::service_thread>(svc);
   }
 
-  ~orders_front_end() {
-    api->stop();
-  }
+  ~orders_front_end() { api->stop(); }
 
   static eddy::config config(const std::string& run, const std::filesystem::path& state_dir) {
     auto cfg = shop::test::service_config(run + "-orders", state_dir);
@@ -105,8 +104,11 @@ shop::Order order(const std::string& id, const std::string& product, int quantit
 
 /// POSTs `o` (its client-chosen fields and id) and requires a 201.
 void post(httplib::Client& client, const shop::Order& o) {
-  json body{{"id", o.id()}, {"customer_id", o.customer_id()}, {"product", o.product()},
-            {"quantity", o.quantity()}, {"price", o.price()}};
+  json body{{"id", o.id()},
+            {"customer_id", o.customer_id()},
+            {"product", o.product()},
+            {"quantity", o.quantity()},
+            {"price", o.price()}};
   auto res = client.Post("/v1/orders", body.dump(), "application/json");
   REQUIRE(res);
   REQUIRE(res->status == 201);
@@ -124,14 +126,15 @@ void require_decided(httplib::Client& client, shop::Order o, shop::Order::State 
 
 } // namespace
 
-TEST_CASE("the shop validates orders end to end: in stock VALIDATED with fields unchanged, out of stock FAILED") {
+TEST_CASE("the shop validates orders end to end: in stock VALIDATED with fields unchanged, out "
+          "of stock FAILED") {
   const auto run = eddy::test::unique_name("shop-e2e");
   shop::test::temp_dir state_dir{run + "-state"};
   const auto bootstrap = eddy::test::broker_bootstrap();
   eddy::test::event_producer producer{bootstrap};
 
-  running_service<shop::order_details, shop::OrderDetailsMetadata> details{
-    run, "order-details", state_dir.path()};
+  running_service<shop::order_details, shop::OrderDetailsMetadata> details{run, "order-details",
+                                                                           state_dir.path()};
   running_service<shop::fraud, shop::FraudMetadata> fraud{run, "fraud", state_dir.path()};
   running_service<shop::inventory, shop::InventoryMetadata> inventory{run, "inventory",
                                                                       state_dir.path()};
@@ -148,8 +151,8 @@ TEST_CASE("the shop validates orders end to end: in stock VALIDATED with fields 
   const auto single = run + "-single";     // 10 in stock, one order of 1
   const auto plenty = run + "-plenty";     // 100 in stock, ten orders of 1-3
   const auto sold_out = run + "-sold-out"; // none in stock, ten orders
-  for (auto [product, items] : {std::pair{single, 10}, std::pair{plenty, 100},
-                                std::pair{sold_out, 0}}) {
+  for (auto [product, items] :
+       {std::pair{single, 10}, std::pair{plenty, 100}, std::pair{sold_out, 0}}) {
     shop::StockLevel level;
     level.set_product(product);
     level.set_quantity(items);

@@ -44,7 +44,8 @@ struct step {
 
 } // namespace
 
-TEST_CASE("a customer's orders crossing 2000 within the hour FAIL from that point, on the real broker") {
+TEST_CASE("a customer's orders crossing 2000 within the hour FAIL from that point, on the real "
+          "broker") {
   const auto run = eddy::test::unique_name("fraud");
   shop::test::temp_dir state_dir{run + "-state"};
   shop::test::start_at_end<shop::FraudMetadata>(run + "-group");
@@ -70,14 +71,13 @@ TEST_CASE("a customer's orders crossing 2000 within the hour FAIL from that poin
   constexpr auto pass = shop::OrderValidation::PASS;
   constexpr auto fail = shop::OrderValidation::FAIL;
   const std::vector<step> steps{
-    {order(run + "-1", alice, 1, 500), 0, pass},
-    {order(run + "-2", alice, 2, 400), 10, pass},
-    {order(run + "-3", bob, 1, 1900), 15, pass},    // another customer's window
-    {order(run + "-4", alice, 3, 200), 20, pass},   // alice: 1900
-    {order(run + "-5", alice, 1, 100), 30, fail},   // 2000: crosses the limit
-    {order(run + "-6", alice, 1, 5), 40, fail},     // and from then on
-    {order(run + "-7", bob, 1, 99.99), 45, pass},   // bob: 1999.99
-    {order(run + "-8", alice, 1, 5), 125, pass},    // an hour after the last: all expired
+    {order(run + "-1", alice, 1, 500), 0, pass},  {order(run + "-2", alice, 2, 400), 10, pass},
+    {order(run + "-3", bob, 1, 1900), 15, pass},  // another customer's window
+    {order(run + "-4", alice, 3, 200), 20, pass}, // alice: 1900
+    {order(run + "-5", alice, 1, 100), 30, fail}, // 2000: crosses the limit
+    {order(run + "-6", alice, 1, 5), 40, fail},   // and from then on
+    {order(run + "-7", bob, 1, 99.99), 45, pass}, // bob: 1999.99
+    {order(run + "-8", alice, 1, 5), 125, pass},  // an hour after the last: all expired
   };
 
   // One at a time: the orders of one customer reach the customer's partition through
@@ -131,6 +131,7 @@ TEST_CASE("a customer's orders crossing 2000 within the hour FAIL from that poin
           CHECK(spent.result() == s.expected);
         }
     }
-  CHECK(order_ids == std::vector<std::string>{run + "-1", run + "-2", run + "-4", run + "-5",
-                                               run + "-6", run + "-8"});
+  CHECK(order_ids
+        == std::vector<std::string>{run + "-1", run + "-2", run + "-4", run + "-5", run + "-6",
+                                    run + "-8"});
 }

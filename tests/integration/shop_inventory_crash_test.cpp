@@ -44,7 +44,8 @@ verdicts_of(const std::vector<eddy::record>& records, const std::string& prefix)
   std::map<std::string, std::vector<shop::OrderValidation::Result>> verdicts;
   for (auto& v : shop::test::events_of<shop::OrderValidation>(
          records, [&](const shop::OrderValidation& v) {
-           return v.order_id().starts_with(prefix) && v.check() == shop::OrderValidation::INVENTORY;
+           return v.order_id().starts_with(prefix)
+                  && v.check() == shop::OrderValidation::INVENTORY;
          }))
     verdicts[v.order_id()].push_back(v.result());
   return verdicts;
@@ -52,7 +53,8 @@ verdicts_of(const std::vector<eddy::record>& records, const std::string& prefix)
 
 } // namespace
 
-TEST_CASE("inventory SIGKILLed 3 times mid-run in exactly_once: one verdict per order, reservations the fold of the PASSes") {
+TEST_CASE("inventory SIGKILLed 3 times mid-run in exactly_once: one verdict per order, "
+          "reservations the fold of the PASSes") {
   const auto run = eddy::test::unique_name("inventory-crash");
   const auto group = run + "-group";
   const auto bootstrap = eddy::test::broker_bootstrap();
@@ -110,8 +112,8 @@ TEST_CASE("inventory SIGKILLed 3 times mid-run in exactly_once: one verdict per 
   auto assigned = [](const std::string& output) {
     return output.find("partitions assigned") != std::string::npos;
   };
-  REQUIRE(eddy::test::run_with_kills(EDDY_INVENTORY_BINARY, args, 3, all_decided, 180s,
-                                     assigned));
+  REQUIRE(
+    eddy::test::run_with_kills(EDDY_INVENTORY_BINARY, args, 3, all_decided, 180s, assigned));
   feeder.join();
 
   // One committed verdict per order, none more even a while later.
@@ -142,7 +144,8 @@ TEST_CASE("inventory SIGKILLed 3 times mid-run in exactly_once: one verdict per 
                    : eddy::codegen::decode<shop::ReservationRefused>(rec).order_id();
     INFO("order " << id);
     REQUIRE(++decisions[id] == 1);
-    CHECK(verdicts[id][0] == (pass ? shop::OrderValidation::PASS : shop::OrderValidation::FAIL));
+    CHECK(verdicts[id][0]
+          == (pass ? shop::OrderValidation::PASS : shop::OrderValidation::FAIL));
     if (pass)
       reserved[rec.key] += sent[id].quantity();
   }

@@ -42,7 +42,8 @@ shop::StockLevel stock(const std::string& product, int quantity) {
 
 } // namespace
 
-TEST_CASE("with stock A=75, B=1 the orders 3xA, 1xB, 1xB PASS, PASS, FAIL and reserve A=3, B=1, on the real broker") {
+TEST_CASE("with stock A=75, B=1 the orders 3xA, 1xB, 1xB PASS, PASS, FAIL and reserve A=3, "
+          "B=1, on the real broker") {
   const auto run = eddy::test::unique_name("inventory");
   shop::test::temp_dir state_dir{run + "-state"};
   shop::test::start_at_end<shop::InventoryMetadata>(run + "-group");

@@ -66,9 +66,7 @@ public:
     RdKafka::TopicPartition::destroy(assignment);
   }
 
-  ~topic_tail() {
-    consumer_->close();
-  }
+  ~topic_tail() { consumer_->close(); }
 
   /// Reads until `done(records())` holds or `timeout` passes; returns whether it holds.
   bool read_until(const std::function<bool(const std::vector<eddy::record>&)>& done,
@@ -90,8 +88,8 @@ public:
       r.value.assign(static_cast<const char*>(m->payload()), m->len());
       if (auto* headers = m->headers())
         for (auto& h : headers->get_all())
-          r.headers.emplace_back(h.key(), std::string{static_cast<const char*>(h.value()),
-                                                      h.value_size()});
+          r.headers.emplace_back(
+            h.key(), std::string{static_cast<const char*>(h.value()), h.value_size()});
       records_.push_back(std::move(r));
     }
     return true;
@@ -103,9 +101,7 @@ public:
   }
 
   /// Everything read so far.
-  const std::vector<eddy::record>& records() const noexcept {
-    return records_;
-  }
+  const std::vector<eddy::record>& records() const noexcept { return records_; }
 
 private:
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
@@ -136,8 +132,8 @@ void create_topics() {
     if (t.name == Metadata::journal)
       configs.insert({{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
     if (t.partitions > 0)
-      eddy::test::create_topic(eddy::test::broker_bootstrap(), std::string{t.name}, t.partitions,
-                               configs);
+      eddy::test::create_topic(eddy::test::broker_bootstrap(), std::string{t.name},
+                               t.partitions, configs);
   }
 }
 
@@ -172,7 +168,8 @@ inline bool wait_for_rows(const eddy::service& svc, const std::string& topic,
 
 /// The config of a shop service for the run `run`: the local broker, a group and a state
 /// folder of its own, and quick commits.
-inline eddy::config service_config(const std::string& run, const std::filesystem::path& state_dir) {
+inline eddy::config service_config(const std::string& run,
+                                   const std::filesystem::path& state_dir) {
   eddy::config cfg;
   cfg.set("bootstrap.servers", eddy::test::broker_bootstrap())
     .set("group.id", run + "-group")
@@ -186,8 +183,7 @@ inline eddy::config service_config(const std::string& run, const std::filesystem
 class temp_dir {
 public:
   explicit temp_dir(const std::string& name)
-    : path_(std::filesystem::temp_directory_path() / name) {
-  }
+    : path_(std::filesystem::temp_directory_path() / name) {}
   ~temp_dir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
@@ -196,9 +192,7 @@ public:
   temp_dir& operator=(const temp_dir&) = delete;
 
   /// The folder's path.
-  const std::filesystem::path& path() const noexcept {
-    return path_;
-  }
+  const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
   std::filesystem::path path_;

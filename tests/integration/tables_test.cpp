@@ -23,8 +23,10 @@ namespace {
 eddy::config base_config(const std::string& group, const std::string& state_dir,
                          const std::string& guarantee = "at_least_once") {
   eddy::config cfg;
-  cfg.set("bootstrap.servers", eddy::test::broker_bootstrap()).set("group.id", group)
-    .set("eddy.state.dir", state_dir).set("eddy.commit.interval.ms", "200")
+  cfg.set("bootstrap.servers", eddy::test::broker_bootstrap())
+    .set("group.id", group)
+    .set("eddy.state.dir", state_dir)
+    .set("eddy.commit.interval.ms", "200")
     .set("eddy.processing.guarantee", guarantee);
   return cfg;
 }
@@ -36,7 +38,8 @@ std::string temp_dir(const std::string& prefix) {
 /// The latest value per key of `topic` (which must hold at least `expected` records).
 std::map<std::string, std::string> latest(const std::string& topic, std::int64_t expected) {
   std::map<std::string, std::string> result;
-  for (auto& r : eddy::test::consume(eddy::test::broker_bootstrap(), topic, expected, 10s, true))
+  for (auto& r :
+       eddy::test::consume(eddy::test::broker_bootstrap(), topic, expected, 10s, true))
     result[r.key] = r.value;
   return result;
 }
@@ -126,8 +129,8 @@ TEST_CASE("a global table is complete on every instance before the first input")
 
   // Each handled record reports how many customers its instance sees.
   auto make = [&](const std::string& instance) {
-    auto svc = std::make_unique<eddy::service>("global-it",
-                                               base_config(group, temp_dir("eddy-global")));
+    auto svc =
+      std::make_unique<eddy::service>("global-it", base_config(group, temp_dir("eddy-global")));
     svc->global_table(customers);
     svc->consume(in, [&, instance](const eddy::record& r, eddy::context& ctx) {
       int seen = 0;
@@ -147,9 +150,10 @@ TEST_CASE("a global table is complete on every instance before the first input")
              && first->stats().assigned_partitions + second->stats().assigned_partitions == 4;
     },
     60s));
-  eddy::test::produce(eddy::test::broker_bootstrap(), in, 40,
-                      [](std::int64_t i) { return "k-" + std::to_string(i); },
-                      [](std::int64_t) { return std::string{"x"}; });
+  eddy::test::produce(
+    eddy::test::broker_bootstrap(), in, 40,
+    [](std::int64_t i) { return "k-" + std::to_string(i); },
+    [](std::int64_t) { return std::string{"x"}; });
   auto reports = eddy::test::consume(eddy::test::broker_bootstrap(), out, 40);
   REQUIRE(reports.size() == 40);
   std::set<std::string> instances;
@@ -160,12 +164,15 @@ TEST_CASE("a global table is complete on every instance before the first input")
   CHECK(instances == std::set<std::string>{"first", "second"});
 
   // Later changes reach every instance.
-  eddy::test::produce(eddy::test::broker_bootstrap(), customers, 1,
-                      [](std::int64_t) { return std::string{"c-late"}; },
-                      [](std::int64_t) { return std::string{"late"}; });
+  eddy::test::produce(
+    eddy::test::broker_bootstrap(), customers, 1,
+    [](std::int64_t) { return std::string{"c-late"}; },
+    [](std::int64_t) { return std::string{"late"}; });
   for (auto* svc : {first.get(), second.get()})
     CHECK(eddy::test::eventually(
-      [&] { return svc->lookup(customers, "c-late").value() == std::optional<std::string>{"late"}; },
+      [&] {
+        return svc->lookup(customers, "c-late").value() == std::optional<std::string>{"late"};
+      },
       20s));
   REQUIRE(first_running.stop_and_join());
   REQUIRE(second_running.stop_and_join());
@@ -177,7 +184,8 @@ TEST_CASE("re-keying routes records to the partition of their new key") {
   auto group = eddy::test::unique_name("rekey-group");
   eddy::test::create_topic(eddy::test::broker_bootstrap(), in, 4);
   eddy::test::create_topic(eddy::test::broker_bootstrap(), out, 1);
-  eddy::service svc{"rekey-" + group, base_config(group, temp_dir("eddy-rekey"), "exactly_once")};
+  eddy::service svc{"rekey-" + group,
+                    base_config(group, temp_dir("eddy-rekey"), "exactly_once")};
   svc.consume(in, [](const eddy::record& r, eddy::context& ctx) {
     ctx.repartition("by-product", r.value, r.key);
   });
@@ -187,9 +195,10 @@ TEST_CASE("re-keying routes records to the partition of their new key") {
   CHECK(svc.repartition_topic("by-product") == "rekey-" + group + "-by-product-repartition");
   eddy::test::service_thread running{svc};
   constexpr int orders = 300;
-  eddy::test::produce(eddy::test::broker_bootstrap(), in, orders,
-                      [](std::int64_t i) { return "o-" + std::to_string(i); },
-                      [](std::int64_t i) { return "prod-" + std::to_string(i % 7); });
+  eddy::test::produce(
+    eddy::test::broker_bootstrap(), in, orders,
+    [](std::int64_t i) { return "o-" + std::to_string(i); },
+    [](std::int64_t i) { return "prod-" + std::to_string(i % 7); });
   auto routed = eddy::test::consume(eddy::test::broker_bootstrap(), out, orders, 10s, true);
   REQUIRE(routed.size() == orders);
   std::set<std::string> seen;
@@ -212,8 +221,8 @@ TEST_CASE("a rebalance moves partitions with their state to another instance") {
   auto key_of = [](std::int64_t i) { return "key-" + std::to_string(i % keys); };
   auto value_of = [](std::int64_t) { return std::string{"+1"}; };
   auto make = [&](const std::string& state_dir) {
-    auto svc = std::make_unique<eddy::service>("move-it",
-                                               base_config(group, state_dir, "exactly_once"));
+    auto svc =
+      std::make_unique<eddy::service>("move-it", base_config(group, state_dir, "exactly_once"));
     svc->journal(journal, 4, [](const eddy::record& event, eddy::state_view state) {
       state.put(event.key, event.value);
     });
@@ -288,8 +297,8 @@ TEST_CASE("publish produces from outside handlers and reports the broker's ackno
     CHECK(*published[3].find_header("h") == "1");
     REQUIRE(running.stop_and_join());
   }
-  eddy::service transactional{"publish-eos", base_config(group + "-eos", temp_dir("eddy-publish"),
-                                                         "exactly_once")};
+  eddy::service transactional{
+    "publish-eos", base_config(group + "-eos", temp_dir("eddy-publish"), "exactly_once")};
   CHECK(transactional.publish(out, "k", "v").get().error_value().code
         == eddy::errc::invalid_config);
 }

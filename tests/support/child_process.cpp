@@ -133,8 +133,8 @@ std::string child_process::output_tail(std::size_t lines) const {
   return text;
 }
 
-bool run_with_kills(const std::string& program, const std::vector<std::string>& args,
-                    int kills, const std::function<bool()>& done, std::chrono::seconds timeout,
+bool run_with_kills(const std::string& program, const std::vector<std::string>& args, int kills,
+                    const std::function<bool()>& done, std::chrono::seconds timeout,
                     const std::function<bool(const std::string&)>& ready) {
   std::mt19937 rng{std::random_device{}()};
   std::uniform_int_distribution<int> lifetime_ms{1500, 4000};

@@ -86,8 +86,8 @@ private:
 /// partition assignment; polled every 100 ms, at most 60 s), so that the kills hit work in
 /// progress rather than start-up. Returns false if `done()` never held, `ready` did not
 /// hold in time, or the last run did not exit cleanly.
-bool run_with_kills(const std::string& program, const std::vector<std::string>& args,
-                    int kills, const std::function<bool()>& done,
+bool run_with_kills(const std::string& program, const std::vector<std::string>& args, int kills,
+                    const std::function<bool()>& done,
                     std::chrono::seconds timeout = std::chrono::seconds{180},
                     const std::function<bool(const std::string&)>& ready = {});
 

@@ -41,10 +41,9 @@ public:
     auto headers = RdKafka::Headers::create();
     for (auto& [name, value] : rec.headers)
       headers->add(name, value);
-    auto err = producer_->produce(rec.topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY, rec.value.data(),
-                                  rec.value.size(), rec.key.data(), rec.key.size(),
-                                  timestamp_ms, headers, nullptr);
+    auto err = producer_->produce(
+      rec.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY, rec.value.data(),
+      rec.value.size(), rec.key.data(), rec.key.size(), timestamp_ms, headers, nullptr);
     if (err != RdKafka::ERR_NO_ERROR) {
       delete headers;
       throw std::runtime_error{"produce: " + RdKafka::err2str(err)};

@@ -69,7 +69,8 @@ struct test_producer::impl : RdKafka::DeliveryReportCb {
   }
 };
 
-test_producer::test_producer(const std::string& bootstrap) : impl_(std::make_unique<impl>()) {
+test_producer::test_producer(const std::string& bootstrap)
+  : impl_(std::make_unique<impl>()) {
   auto conf = conf_for(bootstrap);
   std::string reason;
   conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(impl_.get()), reason);
@@ -90,10 +91,10 @@ test_producer::~test_producer() {
 void test_producer::send(const std::string& topic, const std::string& key,
                          const std::string& value) {
   while (true) {
-    auto err = impl_->producer->produce(topic, RdKafka::Topic::PARTITION_UA,
-                                        RdKafka::Producer::RK_MSG_COPY,
-                                        const_cast<char*>(value.data()), value.size(),
-                                        key.data(), key.size(), 0, nullptr, nullptr);
+    auto err =
+      impl_->producer->produce(topic, RdKafka::Topic::PARTITION_UA,
+                               RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(value.data()),
+                               value.size(), key.data(), key.size(), 0, nullptr, nullptr);
     if (err == RdKafka::ERR_NO_ERROR)
       break;
     if (err != RdKafka::ERR__QUEUE_FULL)
@@ -113,8 +114,9 @@ void test_producer::send(const record& r) {
     }
     auto err = impl_->producer->produce(
       r.topic, r.partition < 0 ? RdKafka::Topic::PARTITION_UA : r.partition,
-      RdKafka::Producer::RK_MSG_COPY, r.value_null ? nullptr : const_cast<char*>(r.value.data()),
-      r.value.size(), r.key_null ? nullptr : r.key.data(), r.key.size(), 0, headers, nullptr);
+      RdKafka::Producer::RK_MSG_COPY,
+      r.value_null ? nullptr : const_cast<char*>(r.value.data()), r.value.size(),
+      r.key_null ? nullptr : r.key.data(), r.key.size(), 0, headers, nullptr);
     if (err == RdKafka::ERR_NO_ERROR)
       break;
     delete headers;
@@ -161,7 +163,8 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
     throw std::runtime_error{partitions.error_value().what()};
   std::vector<RdKafka::TopicPartition*> assignment;
   for (int p = 0; p < *partitions; ++p)
-    assignment.push_back(RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+    assignment.push_back(
+      RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
   consumer->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
   std::vector<record> result;
@@ -184,8 +187,9 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
   // The first fetch of a new consumer can take long on a loaded machine with a fresh
   // broker: until a record arrives, wait at least 30 s before calling the topic idle.
   auto patience = [&] {
-    return result.empty() ? std::max<std::chrono::milliseconds>(idle_timeout, std::chrono::seconds{30})
-                          : idle_timeout;
+    return result.empty()
+             ? std::max<std::chrono::milliseconds>(idle_timeout, std::chrono::seconds{30})
+             : idle_timeout;
   };
   while (std::chrono::steady_clock::now() - last_progress < patience()) {
     std::unique_ptr<RdKafka::Message> m{consumer->consume(100)};
@@ -205,8 +209,8 @@ std::vector<record> consume(const std::string& bootstrap, const std::string& top
     r.value.assign(static_cast<const char*>(m->payload()), m->len());
     if (auto* headers = m->headers())
       for (auto& h : headers->get_all())
-        r.headers.emplace_back(h.key(), std::string{static_cast<const char*>(h.value()),
-                                                    h.value_size()});
+        r.headers.emplace_back(
+          h.key(), std::string{static_cast<const char*>(h.value()), h.value_size()});
     result.push_back(std::move(r));
     last_progress = std::chrono::steady_clock::now();
   }
@@ -219,7 +223,8 @@ std::string topic_config(const std::string& bootstrap, const std::string& topic,
   auto conf = conf_for(bootstrap);
   std::string reason;
   std::unique_ptr<RdKafka::Producer> admin{RdKafka::Producer::create(conf.get(), reason)};
-  auto configs = eddy::internal::describe_topic_configs(*admin, topic, std::chrono::seconds{15});
+  auto configs =
+    eddy::internal::describe_topic_configs(*admin, topic, std::chrono::seconds{15});
   if (!configs)
     throw std::runtime_error{configs.error_value().message};
   auto found = configs->find(key);
@@ -240,11 +245,11 @@ std::int64_t committed_total(const std::string& bootstrap, const std::string& gr
     list.push_back(RdKafka::TopicPartition::create(topic, p));
   // The group coordinator may be moving or loading (a fresh broker): ask again briefly.
   auto err = consumer->committed(list, 10000);
-  for (int attempt = 0; attempt < 20
-                        && (err == RdKafka::ERR_NOT_COORDINATOR
-                            || err == RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS
-                            || err == RdKafka::ERR_COORDINATOR_NOT_AVAILABLE
-                            || err == RdKafka::ERR__TIMED_OUT);
+  for (int attempt = 0;
+       attempt < 20
+       && (err == RdKafka::ERR_NOT_COORDINATOR
+           || err == RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS
+           || err == RdKafka::ERR_COORDINATOR_NOT_AVAILABLE || err == RdKafka::ERR__TIMED_OUT);
        ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds{250});
     err = consumer->committed(list, 10000);
@@ -285,8 +290,10 @@ void commit_end_offsets(const std::string& bootstrap, const std::string& group,
     throw std::runtime_error{"commit end offsets of " + topic + ": " + RdKafka::err2str(err)};
 }
 
-service_thread::service_thread(eddy::service& svc) : svc_(svc) {
-  thread_ = std::thread{[this] { outcome_ = std::make_unique<expected<void>>(svc_.run(false)); }};
+service_thread::service_thread(eddy::service& svc)
+  : svc_(svc) {
+  thread_ =
+    std::thread{[this] { outcome_ = std::make_unique<expected<void>>(svc_.run(false)); }};
 }
 
 service_thread::~service_thread() {

@@ -59,8 +59,7 @@ private:
 /// delivery failure.
 void produce(const std::string& bootstrap, const std::string& topic, std::int64_t count,
              const std::function<std::string(std::int64_t)>& key_of,
-             const std::function<std::string(std::int64_t)>& value_of,
-             std::int64_t first = 0);
+             const std::function<std::string(std::int64_t)>& value_of, std::int64_t first = 0);
 
 /// Reads `topic` from the beginning until it has at least `expected` records and has
 /// reached the end of every partition, or nothing new came for `idle_timeout`; returns what

@@ -139,7 +139,8 @@ double eddy_service(const std::string& bootstrap, const std::string& in, const s
                     const options& opt, const std::string& guarantee) {
   eddy::config cfg;
   cfg.load_environment(); // EDDY_* variables tune the service under test
-  cfg.set("bootstrap.servers", bootstrap).set("group.id", eddy::test::unique_name("bench-eddy"))
+  cfg.set("bootstrap.servers", bootstrap)
+    .set("group.id", eddy::test::unique_name("bench-eddy"))
     .set("eddy.processing.guarantee", guarantee);
   eddy::service svc{"bench-passthrough", cfg};
   svc.topic(out, opt.partitions);
@@ -157,15 +158,17 @@ double eddy_service(const std::string& bootstrap, const std::string& in, const s
   auto watcher = eddy::internal::make_producer(**wconf);
   eddy::test::eventually([&] { return svc.stats().records_handled >= opt.records; },
                          std::chrono::minutes{10});
-  eddy::test::eventually([&] { return records_in(**watcher, out, opt.partitions) >= opt.records; },
-                         std::chrono::minutes{1});
+  eddy::test::eventually(
+    [&] { return records_in(**watcher, out, opt.partitions) >= opt.records; },
+    std::chrono::minutes{1});
   double elapsed = seconds_since(start);
   if (!running.stop_and_join())
     std::cerr << "eddy service stopped with an error\n";
   auto stats = svc.stats();
   std::printf("  (%s: %lld commits, %lld partition pauses for credit, %lld fetch wake-ups)\n",
               guarantee.c_str(), static_cast<long long>(stats.commits),
-              static_cast<long long>(stats.pauses), static_cast<long long>(stats.fetch_wakeups));
+              static_cast<long long>(stats.pauses),
+              static_cast<long long>(stats.fetch_wakeups));
   return static_cast<double>(opt.records) / elapsed;
 }
 
@@ -191,9 +194,10 @@ int main(int argc, char** argv) {
   std::printf("preloading %lld records of %zu bytes into %d partitions...\n",
               static_cast<long long>(opt.records), opt.value_bytes, opt.partitions);
   std::fflush(stdout);
-  eddy::test::produce(bootstrap, in, opt.records,
-                      [](std::int64_t i) { return "key-" + std::to_string(i % 10000); },
-                      [&](std::int64_t) { return payload; });
+  eddy::test::produce(
+    bootstrap, in, opt.records,
+    [](std::int64_t i) { return "key-" + std::to_string(i % 10000); },
+    [&](std::int64_t) { return payload; });
   std::printf("preload: %.0f records/s\n", opt.records / seconds_since(preload_start));
   std::fflush(stdout);
   // The broker shares the machine, so single runs vary by tens of percent: alternate the
@@ -203,21 +207,26 @@ int main(int argc, char** argv) {
     auto suffix = "-" + std::to_string(round);
     eddy::test::create_topic(bootstrap, in + "-raw-out" + suffix, opt.partitions);
     raw.push_back(raw_loop(bootstrap, in, in + "-raw-out" + suffix, opt));
-    std::printf("round %d: raw librdkafka consume->produce: %.0f records/s\n", round, raw.back());
+    std::printf("round %d: raw librdkafka consume->produce: %.0f records/s\n", round,
+                raw.back());
     std::fflush(stdout);
-    alos.push_back(eddy_service(bootstrap, in, in + "-alos-out" + suffix, opt, "at_least_once"));
-    std::printf("round %d: eddy passthrough, at_least_once: %.0f records/s\n", round, alos.back());
+    alos.push_back(
+      eddy_service(bootstrap, in, in + "-alos-out" + suffix, opt, "at_least_once"));
+    std::printf("round %d: eddy passthrough, at_least_once: %.0f records/s\n", round,
+                alos.back());
     std::fflush(stdout);
     eos.push_back(eddy_service(bootstrap, in, in + "-eos-out" + suffix, opt, "exactly_once"));
-    std::printf("round %d: eddy passthrough, exactly_once (100 ms transactions): %.0f records/s\n",
-                round, eos.back());
+    std::printf(
+      "round %d: eddy passthrough, exactly_once (100 ms transactions): %.0f records/s\n", round,
+      eos.back());
     std::fflush(stdout);
   }
   double raw_median = eddy::test::quantile(raw, 0.5);
   double eddy_median = eddy::test::quantile(alos, 0.5);
   double eos_median = eddy::test::quantile(eos, 0.5);
-  std::printf("medians: raw=%.0f eddy=%.0f eddy_exactly_once=%.0f exactly_once/at_least_once=%.2f\n",
-              raw_median, eddy_median, eos_median, eos_median / eddy_median);
+  std::printf(
+    "medians: raw=%.0f eddy=%.0f eddy_exactly_once=%.0f exactly_once/at_least_once=%.2f\n",
+    raw_median, eddy_median, eos_median, eos_median / eddy_median);
   std::printf("passthrough: eddy=%.0f raw=%.0f ratio=%.2f\n", eddy_median, raw_median,
               eddy_median / raw_median);
   return 0;

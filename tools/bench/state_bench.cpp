@@ -92,12 +92,15 @@ double raw_consume(const std::string& bootstrap, const std::string& topic, std::
 /// A per-key counter: every input record emits the key's next count to the journal.
 std::unique_ptr<eddy::service> counter(const std::string& bootstrap, const std::string& in,
                                        const std::string& journal, const std::string& state_dir,
-                                       const std::string& guarantee, const std::string& interval,
-                                       std::atomic<bool>* started, clock_type::time_point* start) {
+                                       const std::string& guarantee,
+                                       const std::string& interval, std::atomic<bool>* started,
+                                       clock_type::time_point* start) {
   eddy::config cfg;
   cfg.load_environment();
-  cfg.set("bootstrap.servers", bootstrap).set("group.id", eddy::test::unique_name("bench-state"))
-    .set("eddy.state.dir", state_dir).set("eddy.processing.guarantee", guarantee)
+  cfg.set("bootstrap.servers", bootstrap)
+    .set("group.id", eddy::test::unique_name("bench-state"))
+    .set("eddy.state.dir", state_dir)
+    .set("eddy.processing.guarantee", guarantee)
     .set("eddy.commit.interval.ms", interval);
   auto svc = std::make_unique<eddy::service>("bench-state", cfg);
   svc->journal(journal, 4, [](const eddy::record& event, eddy::state_view state) {
@@ -145,14 +148,17 @@ int main(int argc, char** argv) {
     std::cerr << e.what() << "\n";
     return 1;
   }
-  auto state_root = (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-bench-state")).string();
+  auto state_root =
+    (std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-bench-state"))
+      .string();
   auto key_of = [&](std::int64_t i) { return "key-" + std::to_string(i % opt.keys); };
 
   // (a) Restore: a journal of N events, replayed into empty stores.
   auto journal = eddy::test::unique_name("bench-history");
   auto idle = eddy::test::unique_name("bench-idle");
   // Created as service::journal() creates journals: keeping every event.
-  eddy::test::create_topic(bootstrap, journal, 4, {{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
+  eddy::test::create_topic(bootstrap, journal, 4,
+                           {{"retention.ms", "-1"}, {"retention.bytes", "-1"}});
   eddy::test::create_topic(bootstrap, idle, 4);
   std::printf("preloading a journal of %lld events over %lld keys...\n",
               static_cast<long long>(opt.events), static_cast<long long>(opt.keys));
@@ -162,16 +168,17 @@ int main(int argc, char** argv) {
   // The broker shares the machine, so single runs vary a lot: alternate the two contenders
   // for three rounds and compare medians.
   auto restore_once = [&](int round) {
-    auto restorer = counter(bootstrap, idle, journal,
-                            state_root + "/restore-" + std::to_string(round), "at_least_once",
-                            "1000", nullptr, nullptr);
+    auto restorer =
+      counter(bootstrap, idle, journal, state_root + "/restore-" + std::to_string(round),
+              "at_least_once", "1000", nullptr, nullptr);
     eddy::test::service_thread running{*restorer};
     // Time the replay itself, not the start-up and group join before it.
     while (restorer->state() != eddy::service_state::restoring
            && restorer->stats().events_restored == 0)
       std::this_thread::sleep_for(std::chrono::microseconds{200});
     auto restore_start = clock_type::now();
-    eddy::test::eventually([&] { return restorer->stats().events_restored >= opt.events; }, 10min);
+    eddy::test::eventually([&] { return restorer->stats().events_restored >= opt.events; },
+                           10min);
     auto rate = static_cast<double>(opt.events) / seconds_since(restore_start);
     running.stop_and_join();
     return rate;
@@ -180,8 +187,9 @@ int main(int argc, char** argv) {
   for (int round = 0; round < 3; ++round) {
     raws.push_back(raw_consume(bootstrap, journal, opt.events));
     restores.push_back(restore_once(round));
-    std::printf("round %d: raw consume %.0f events/s, restore into SQLite stores %.0f events/s\n",
-                round + 1, raws.back(), restores.back());
+    std::printf(
+      "round %d: raw consume %.0f events/s, restore into SQLite stores %.0f events/s\n",
+      round + 1, raws.back(), restores.back());
     std::fflush(stdout);
   }
   double raw = eddy::test::quantile(raws, 0.5);

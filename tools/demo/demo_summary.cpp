@@ -34,20 +34,20 @@ void print_pace(const load_snapshot& s, const run_report& run) {
 
 void print_summary(const load_snapshot& s, const std::map<order_kind, std::int64_t>& planned,
                    const run_report& run) {
-      std::printf("\nsummary of run %s%s\n", run.run_id.c_str(),
-              run.interrupted                ? " (interrupted)"
-              : !run.service_failure.empty() ? (" (stopped: " + run.service_failure + ")").c_str()
-                                          : "");
+  std::printf("\nsummary of run %s%s\n", run.run_id.c_str(),
+              run.interrupted ? " (interrupted)"
+              : !run.service_failure.empty()
+                ? (" (stopped: " + run.service_failure + ")").c_str()
+                : "");
   std::printf("  orders      %lld posted of %lld", static_cast<long long>(s.posted),
               static_cast<long long>(run.orders));
   if (s.posting_seconds > 0)
-    std::printf(", %.1f orders/s over %.1f s", static_cast<double>(s.posted) / s.posting_seconds,
-                s.posting_seconds);
+    std::printf(", %.1f orders/s over %.1f s",
+                static_cast<double>(s.posted) / s.posting_seconds, s.posting_seconds);
   std::printf("\n  planned     ");
   bool first = true;
   for (auto& [kind, count] : planned) {
-    std::printf("%s%lld %s", first ? "" : ", ", static_cast<long long>(count),
-                to_string(kind));
+    std::printf("%s%lld %s", first ? "" : ", ", static_cast<long long>(count), to_string(kind));
     first = false;
   }
   std::printf("\n  decided     %lld: %lld VALIDATED, %lld FAILED, %s\n",

@@ -82,7 +82,8 @@ struct kafka_admin::delivery_counter : RdKafka::DeliveryReportCb {
 };
 
 kafka_admin::kafka_admin(std::string bootstrap, milliseconds timeout)
-  : bootstrap_(std::move(bootstrap)), deliveries_(std::make_unique<delivery_counter>()) {
+  : bootstrap_(std::move(bootstrap)),
+    deliveries_(std::make_unique<delivery_counter>()) {
   auto conf = eddy::internal::make_conf(client_config(bootstrap_), eddy::client_kind::producer);
   if (!conf)
     fail(conf.error_value().what());
@@ -101,7 +102,8 @@ kafka_admin::~kafka_admin() {
 }
 
 void kafka_admin::create_topics(const std::vector<eddy::internal::topic_spec>& topics) {
-  if (auto created = eddy::internal::ensure_topics(*producer_, topics, request_timeout); !created)
+  if (auto created = eddy::internal::ensure_topics(*producer_, topics, request_timeout);
+      !created)
     fail(created.error_value().message);
 }
 
@@ -118,9 +120,7 @@ void kafka_admin::start_group_at_end(const std::string& group,
   std::vector<RdKafka::TopicPartition*> offsets;
   struct release {
     std::vector<RdKafka::TopicPartition*>& list;
-    ~release() {
-      RdKafka::TopicPartition::destroy(list);
-    }
+    ~release() { RdKafka::TopicPartition::destroy(list); }
   } released{offsets};
   for (auto& topic : topics) {
     auto count = counts.find(topic);
@@ -149,8 +149,9 @@ void kafka_admin::start_group_at_end(const std::string& group,
     fail("committing start offsets for group " + group + ": " + RdKafka::err2str(err));
   for (auto* tp : offsets)
     if (tp->err() != RdKafka::ERR_NO_ERROR)
-      fail("committing the start offset of " + tp->topic() + "[" + std::to_string(tp->partition())
-           + "] for group " + group + ": " + RdKafka::err2str(tp->err()));
+      fail("committing the start offset of " + tp->topic() + "["
+           + std::to_string(tp->partition()) + "] for group " + group + ": "
+           + RdKafka::err2str(tp->err()));
 }
 
 group_view kafka_admin::describe_group(const std::string& group) {
@@ -250,10 +251,10 @@ void kafka_admin::send(const eddy::record& rec) {
     auto* headers = RdKafka::Headers::create();
     for (auto& [name, value] : rec.headers)
       headers->add(name, value);
-    auto err = producer_->produce(rec.topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY,
-                                  const_cast<char*>(rec.value.data()), rec.value.size(),
-                                  rec.key.data(), rec.key.size(), 0, headers, nullptr);
+    auto err =
+      producer_->produce(rec.topic, RdKafka::Topic::PARTITION_UA,
+                         RdKafka::Producer::RK_MSG_COPY, const_cast<char*>(rec.value.data()),
+                         rec.value.size(), rec.key.data(), rec.key.size(), 0, headers, nullptr);
     if (err == RdKafka::ERR_NO_ERROR) {
       producer_->poll(0);
       return;
@@ -267,8 +268,8 @@ void kafka_admin::send(const eddy::record& rec) {
 
 void kafka_admin::flush(milliseconds timeout) {
   if (producer_->flush(static_cast<int>(timeout.count())) != RdKafka::ERR_NO_ERROR)
-    fail("the broker did not acknowledge every record within "
-         + std::to_string(timeout.count()) + " ms");
+    fail("the broker did not acknowledge every record within " + std::to_string(timeout.count())
+         + " ms");
   if (deliveries_->failed > 0) {
     std::lock_guard<std::mutex> guard{deliveries_->mtx};
     fail(std::to_string(deliveries_->failed.load()) + " record(s) not delivered, the first to "

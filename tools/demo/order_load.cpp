@@ -71,8 +71,8 @@ private:
 /// fails and is retried by the caller.
 class connection_pool {
 public:
-  explicit connection_pool(std::string endpoint) : endpoint_(std::move(endpoint)) {
-  }
+  explicit connection_pool(std::string endpoint)
+    : endpoint_(std::move(endpoint)) {}
 
   /// A connection for one order: an idle one, or a new one.
   std::unique_ptr<httplib::Client> acquire() {
@@ -186,8 +186,9 @@ struct order_load::impl {
   void pace() {
     auto start = clock_type::now();
     for (std::int64_t i = 0; i < mix.count() && !stopping; ++i) {
-      auto due = start + std::chrono::duration_cast<clock_type::duration>(
-                           std::chrono::duration<double>(static_cast<double>(i) / opts.rate));
+      auto due = start
+                 + std::chrono::duration_cast<clock_type::duration>(
+                   std::chrono::duration<double>(static_cast<double>(i) / opts.rate));
       std::this_thread::sleep_until(due);
       if (stopping)
         break;
@@ -283,7 +284,8 @@ struct order_load::impl {
         ++(stopping ? counts.abandoned : counts.undecided);
         return;
       }
-      auto slice = std::min(poll_slice, std::chrono::duration_cast<milliseconds>(deadline - now));
+      auto slice =
+        std::min(poll_slice, std::chrono::duration_cast<milliseconds>(deadline - now));
       auto answer = client.Get(path + std::to_string(slice.count()));
       if (answer && answer->status == 200) {
         auto decided = clock_type::now();
@@ -306,8 +308,7 @@ struct order_load::impl {
     if (state == "VALIDATED") {
       ++counts.validated;
       validated.push_back(planned.id);
-    }
-    else if (state == "FAILED")
+    } else if (state == "FAILED")
       ++counts.failed;
     if (state != shop::Order::State_Name(planned.expected())) {
       ++counts.unexpected;
@@ -323,8 +324,7 @@ struct order_load::impl {
 };
 
 order_load::order_load(const order_mix& mix, load_options options, posted_callback on_posted)
-  : impl_(std::make_unique<impl>(mix, std::move(options), std::move(on_posted))) {
-}
+  : impl_(std::make_unique<impl>(mix, std::move(options), std::move(on_posted))) {}
 
 order_load::~order_load() {
   stop();

@@ -8,15 +8,16 @@ namespace shop_demo {
 
 namespace {
 
-constexpr std::array<const char*, 12> product_names{
-  "jumper", "scarf", "boots", "gloves", "beanie", "parka",
-  "socks",  "mittens", "fleece", "poncho", "wellies", "earmuffs"};
-constexpr std::array<const char*, 10> first_names{
-  "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Niklaus"};
+constexpr std::array<const char*, 12> product_names{"jumper", "scarf",  "boots",   "gloves",
+                                                    "beanie", "parka",  "socks",   "mittens",
+                                                    "fleece", "poncho", "wellies", "earmuffs"};
+constexpr std::array<const char*, 10> first_names{"Ada",      "Grace",  "Alan",    "Edsger",
+                                                  "Barbara",  "Donald", "Frances", "Ken",
+                                                  "Margaret", "Niklaus"};
 constexpr std::array<const char*, 10> last_names{"Lovelace", "Hopper", "Turing", "Dijkstra",
                                                  "Liskov",   "Knuth",  "Allen",  "Thompson",
                                                  "Hamilton", "Wirth"};
-constexpr std::array<const char*, 6> streets{"Mill Lane", "Station Road", "High Street",
+constexpr std::array<const char*, 6> streets{"Mill Lane",   "Station Road", "High Street",
                                              "Church Walk", "Harbour View", "Orchard Close"};
 
 /// Customers who place the over-limit orders, and those who place the out-of-stock ones.
@@ -37,14 +38,14 @@ std::uint64_t mix(std::uint64_t x) {
 
 order_kind kind_of(std::int64_t i) {
   switch (i % 20) {
-    case 5:
-      return order_kind::invalid_quantity;
-    case 10:
-      return order_kind::over_limit;
-    case 15:
-      return order_kind::out_of_stock;
-    default:
-      return order_kind::regular;
+  case 5:
+    return order_kind::invalid_quantity;
+  case 10:
+    return order_kind::over_limit;
+  case 15:
+    return order_kind::out_of_stock;
+  default:
+    return order_kind::regular;
   }
 }
 
@@ -58,14 +59,14 @@ std::string numbered(const std::string& prefix, std::int64_t n, const std::strin
 
 const char* to_string(order_kind kind) noexcept {
   switch (kind) {
-    case order_kind::regular:
-      return "regular";
-    case order_kind::invalid_quantity:
-      return "quantity 0";
-    case order_kind::over_limit:
-      return "over the fraud limit";
-    case order_kind::out_of_stock:
-      return "out of stock";
+  case order_kind::regular:
+    return "regular";
+  case order_kind::invalid_quantity:
+    return "quantity 0";
+  case order_kind::over_limit:
+    return "over the fraud limit";
+  case order_kind::out_of_stock:
+    return "out of stock";
   }
   return "unknown";
 }
@@ -77,8 +78,8 @@ shop::Order::State planned_order::expected() const noexcept {
 order_mix::order_mix(std::string run_id, std::int64_t orders, int products)
   : run_id_(std::move(run_id)),
     orders_(orders),
-    regular_customers_(std::max<std::int64_t>(
-      10, (orders + orders_per_customer - 1) / orders_per_customer)) {
+    regular_customers_(
+      std::max<std::int64_t>(10, (orders + orders_per_customer - 1) / orders_per_customer)) {
   for (int p = 0; p < products; ++p) {
     auto base = std::string{product_names[static_cast<std::size_t>(p) % product_names.size()]};
     auto round = p / static_cast<int>(product_names.size());
@@ -104,32 +105,32 @@ planned_order order_mix::order(std::int64_t i) const {
   auto h = mix(static_cast<std::uint64_t>(i));
   char index[24];
   std::snprintf(index, sizeof index, "%06lld", static_cast<long long>(i));
-  planned_order planned{run_id_ + "-" + index, kind_of(i), {}, products_[h % products_.size()],
-                        1, 0};
+  planned_order planned{run_id_ + "-" + index,           kind_of(i), {},
+                        products_[h % products_.size()], 1,          0};
   auto regular_customer = numbered("customer", i % regular_customers_, run_id_);
   auto round = i / 20;
   switch (planned.kind) {
-    case order_kind::regular:
-      planned.customer_id = regular_customer;
-      planned.quantity = static_cast<std::int32_t>(1 + (h >> 16) % 3);
-      planned.price = static_cast<double>(500 + (h >> 32) % 5500) / 100.0;
-      break;
-    case order_kind::invalid_quantity:
-      planned.customer_id = regular_customer;
-      planned.quantity = 0;
-      planned.price = static_cast<double>(500 + (h >> 32) % 5500) / 100.0;
-      break;
-    case order_kind::over_limit:
-      planned.customer_id = numbered("big-spender", round % big_spenders, run_id_);
-      planned.price = fraud_limit + 500;
-      break;
-    case order_kind::out_of_stock: {
-      planned.customer_id = numbered("wholesaler", round % wholesalers, run_id_);
-      auto stock = stock_.find(planned.product);
-      planned.quantity = (stock != stock_.end() ? stock->second : 0) + 1;
-      planned.price = 1;
-      break;
-    }
+  case order_kind::regular:
+    planned.customer_id = regular_customer;
+    planned.quantity = static_cast<std::int32_t>(1 + (h >> 16) % 3);
+    planned.price = static_cast<double>(500 + (h >> 32) % 5500) / 100.0;
+    break;
+  case order_kind::invalid_quantity:
+    planned.customer_id = regular_customer;
+    planned.quantity = 0;
+    planned.price = static_cast<double>(500 + (h >> 32) % 5500) / 100.0;
+    break;
+  case order_kind::over_limit:
+    planned.customer_id = numbered("big-spender", round % big_spenders, run_id_);
+    planned.price = fraud_limit + 500;
+    break;
+  case order_kind::out_of_stock: {
+    planned.customer_id = numbered("wholesaler", round % wholesalers, run_id_);
+    auto stock = stock_.find(planned.product);
+    planned.quantity = (stock != stock_.end() ? stock->second : 0) + 1;
+    planned.price = 1;
+    break;
+  }
   }
   return planned;
 }

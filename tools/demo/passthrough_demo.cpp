@@ -94,10 +94,11 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<eddy::test::child_process>> services;
   for (int i = 0; i < opt.instances; ++i)
     services.push_back(std::make_unique<eddy::test::child_process>(
-      opt.service, std::vector<std::string>{"-X", "bootstrap.servers=" + bootstrap, "-X",
-                                            "app.input=" + in, "-X", "app.output=" + out, "-X",
-                                            "group.id=" + in}));
-  std::cerr << "started " << opt.instances << " passthrough instance(s); waiting for the group\n";
+      opt.service,
+      std::vector<std::string>{"-X", "bootstrap.servers=" + bootstrap, "-X", "app.input=" + in,
+                               "-X", "app.output=" + out, "-X", "group.id=" + in}));
+  std::cerr << "started " << opt.instances
+            << " passthrough instance(s); waiting for the group\n";
   // Latency should measure the pipeline, not the group join: wait until every instance
   // has been through a rebalance, then let a cooperative second round settle.
   auto joined = [&] {
@@ -137,7 +138,8 @@ int main(int argc, char** argv) {
   auto reader = eddy::internal::make_consumer(**conf);
   std::vector<RdKafka::TopicPartition*> assignment;
   for (int p = 0; p < 4; ++p)
-    assignment.push_back(RdKafka::TopicPartition::create(out, p, RdKafka::Topic::OFFSET_BEGINNING));
+    assignment.push_back(
+      RdKafka::TopicPartition::create(out, p, RdKafka::Topic::OFFSET_BEGINNING));
   (*reader)->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
 
@@ -165,7 +167,8 @@ int main(int argc, char** argv) {
       next_progress = now + 250ms;
     }
   }
-  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double elapsed =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   interrupted = true;
   producer.join();
   (*reader)->close();
@@ -185,7 +188,8 @@ int main(int argc, char** argv) {
   std::printf("records sent %lld, processed %zu in %.1f s: %.0f records/s\n",
               static_cast<long long>(sent.load()), processed, elapsed,
               static_cast<double>(processed) / elapsed);
-  std::printf("end-to-end latency (produce -> passthrough -> consume): p50 %.1f ms, p99 %.1f ms\n",
-              latency_ms(latencies, 0.50), latency_ms(latencies, 0.99));
+  std::printf(
+    "end-to-end latency (produce -> passthrough -> consume): p50 %.1f ms, p99 %.1f ms\n",
+    latency_ms(latencies, 0.50), latency_ms(latencies, 0.99));
   return failures == 0 && static_cast<std::int64_t>(processed) >= sent ? 0 : 1;
 }

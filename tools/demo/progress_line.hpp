@@ -13,8 +13,8 @@ namespace shop_demo {
 /// new line every few seconds.
 class progress_line {
 public:
-  progress_line() : terminal_(::isatty(STDERR_FILENO) != 0) {
-  }
+  progress_line()
+    : terminal_(::isatty(STDERR_FILENO) != 0) {}
 
   /// Shows `text` as the current progress; off a terminal only every few seconds, unless
   /// `always`.

@@ -106,8 +106,7 @@ public:
       run_id_(random_run_id()),
       dir_((opts_.run_dir.empty() ? fs::temp_directory_path() : fs::path{opts_.run_dir})
            / ("eddy-shop-demo-" + run_id_)),
-      mix_(run_id_, opts_.orders, opts_.products) {
-  }
+      mix_(run_id_, opts_.orders, opts_.products) {}
 
   /// Runs the demo; returns the exit code.
   int run() {
@@ -236,7 +235,8 @@ private:
           args.insert(args.end(), {"-X", "app.http.port=0", "-X",
                                    "app.http.threads=" + std::to_string(threads)});
         }
-        instances_.push_back({svc, label,
+        instances_.push_back({svc,
+                              label,
                               std::make_unique<eddy::test::child_process>(
                                 programs_[svc->name], args,
                                 eddy::test::child_options{.log = dir_ / (label + ".log"),
@@ -357,9 +357,9 @@ private:
       if (waiting.empty())
         text += "all ready, settling";
       else
-        text += waiting.front()
-                + (waiting.size() > 1 ? " and " + std::to_string(waiting.size() - 1) + " more"
-                                      : "");
+        text +=
+          waiting.front()
+          + (waiting.size() > 1 ? " and " + std::to_string(waiting.size() - 1) + " more" : "");
       progress_.show(text);
       std::this_thread::sleep_for(500ms);
     }
@@ -392,8 +392,9 @@ private:
       auto code = *inst.process->exit_code();
       if (code != 0) {
         clean = false;
-        std::fprintf(stderr, "%s exited with code %d; its log (%s) ends:\n%s", inst.label.c_str(),
-                     code, inst.process->log_path().c_str(), inst.process->output_tail(10).c_str());
+        std::fprintf(stderr, "%s exited with code %d; its log (%s) ends:\n%s",
+                     inst.label.c_str(), code, inst.process->log_path().c_str(),
+                     inst.process->output_tail(10).c_str());
       }
     }
     if (clean)
@@ -431,15 +432,15 @@ private:
       if (inst.service->http)
         load.endpoints.push_back(inst.endpoint);
     auto payments_topic = shop_demo::topic_of(*shop::Payment::descriptor());
-    shop_demo::order_load orders{mix_, load, [&](const std::string& id,
-                                                const shop_demo::planned_order& planned) {
-                                   shop::Payment payment;
-                                   payment.set_id("pay-" + id);
-                                   payment.set_order_id(id);
-                                   payment.set_currency("EUR");
-                                   payment.set_amount(planned.quantity * planned.price);
-                                   admin_->send(payments_topic, id, payment);
-                                 }};
+    shop_demo::order_load orders{
+      mix_, load, [&](const std::string& id, const shop_demo::planned_order& planned) {
+        shop::Payment payment;
+        payment.set_id("pay-" + id);
+        payment.set_order_id(id);
+        payment.set_currency("EUR");
+        payment.set_amount(planned.quantity * planned.price);
+        admin_->send(payments_topic, id, payment);
+      }};
     std::printf("posting to %zu orders instance(s), round-robin, at most %d orders in flight "
                 "each; a payment for each order on %s\n",
                 load.endpoints.size(), load.workers_per_endpoint, payments_topic.c_str());

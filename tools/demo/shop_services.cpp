@@ -73,19 +73,18 @@ std::vector<shop_service> shop_services() {
   orders.group_topics.push_back(orders.topics.back().name);
   return {
     orders,
-    with_schema<shop::OrderDetailsMetadata>(
-      describe("order-details", "checks each order's quantity, price and product",
-               "orders are not checked for quantity and price; none is VALIDATED", false,
-               false)),
+    with_schema<shop::OrderDetailsMetadata>(describe(
+      "order-details", "checks each order's quantity, price and product",
+      "orders are not checked for quantity and price; none is VALIDATED", false, false)),
     with_schema<shop::FraudMetadata>(
       describe("fraud", "checks each customer's spending within the hour",
                "orders are not checked for fraud; none is VALIDATED", false, false)),
     with_schema<shop::InventoryMetadata>(
       describe("inventory", "checks and reserves each order's stock, exactly once",
                "orders are not checked against the stock; none is VALIDATED", false, true)),
-    with_schema<shop::ValidationsAggregatorMetadata>(
-      describe("validations-aggregator", "decides each order from its three checks, exactly once",
-               "no order is decided", true, true)),
+    with_schema<shop::ValidationsAggregatorMetadata>(describe(
+      "validations-aggregator", "decides each order from its three checks, exactly once",
+      "no order is decided", true, true)),
     with_schema<shop::EmailMetadata>(
       describe("email", "records a confirmation mail per validated and paid order",
                "no confirmation mails are recorded", false, false)),

@@ -16,8 +16,8 @@ using eddy::detail::committer;
 namespace {
 
 /// A live in-memory store for partition number `partition` with one staged row.
-std::shared_ptr<eddy::detail::partition_state> staged_state(eddy::detail::state_registry& states,
-                                                            std::int32_t partition) {
+std::shared_ptr<eddy::detail::partition_state>
+staged_state(eddy::detail::state_registry& states, std::int32_t partition) {
   auto state = std::make_shared<eddy::detail::partition_state>(
     eddy::state_store::open_in_memory(), partition);
   state->store.put("k" + std::to_string(partition), "1");
@@ -35,7 +35,11 @@ struct fixture {
 
   committer make(bool exactly_once) {
     env.rt.exactly_once = exactly_once;
-    return committer{env.rt, parts, states, group, exactly_once ? &txn : nullptr,
+    return committer{env.rt,
+                     parts,
+                     states,
+                     group,
+                     exactly_once ? &txn : nullptr,
                      [this](eddy::detail::assigned_partition& p) {
                        restarted.push_back(p.topic + "/" + std::to_string(p.partition));
                        p.progress = std::make_shared<eddy::detail::partition_progress>();
@@ -171,7 +175,7 @@ TEST_CASE_METHOD(fixture, "exactly_once: a full share waits out a cooperative re
   auto share = c.transaction_cap();
   c.dispatched(p, 0, share);
   eddy::test::deliver(eddy::test::hand_out_and_handle(p, 0, share));
-  CHECK(c.dispatch_room(p) == 0); // no more for the full partition
+  CHECK(c.dispatch_room(p) == 0);    // no more for the full partition
   CHECK(c.dispatch_room(other) > 0); // the others go on while the hold lasts
   c.tick(now + 1s);
   CHECK(txn.calls == std::vector<std::string>{"begin"});
@@ -287,8 +291,13 @@ TEST_CASE_METHOD(fixture, "exactly_once without state: a commit waits only for t
   env.rt.exactly_once = true;
   fake_outputs outputs;
   bool launched = false;
-  committer c{env.rt, parts, states, group, &txn,
-              [](eddy::detail::assigned_partition&) {}, &outputs,
+  committer c{env.rt,
+              parts,
+              states,
+              group,
+              &txn,
+              [](eddy::detail::assigned_partition&) {},
+              &outputs,
               [&](std::function<eddy::detail::txn_status()> job) {
                 launched = true; // run at once, on this thread: deterministic
                 std::promise<eddy::detail::txn_status> done;

@@ -33,7 +33,8 @@ void make_topics(eddy::testing::mock_cluster& cluster, const std::string& name) 
   cluster.create_topic(name + "-out", 1);
   cluster.create_topic(name + "-dlq", 1);
   eddy::test::produce(
-    cluster.bootstrap(), name + "-in", 100, [](std::int64_t i) { return "k" + std::to_string(i); },
+    cluster.bootstrap(), name + "-in", 100,
+    [](std::int64_t i) { return "k" + std::to_string(i); },
     [](std::int64_t i) { return std::to_string(i); });
 }
 
@@ -65,7 +66,9 @@ TEST_CASE("by default a record that does not decode and one whose handler throws
   eddy::test::service_thread running{svc};
   REQUIRE(eddy::test::eventually([&] { return svc.stats().records_handled == 100; }, 30s));
   REQUIRE(eddy::test::eventually(
-    [&] { return eddy::test::committed_total(cluster.bootstrap(), "pol-dl", "pol-dl-in", 1) == 100; },
+    [&] {
+      return eddy::test::committed_total(cluster.bootstrap(), "pol-dl", "pol-dl-in", 1) == 100;
+    },
     10s));
   REQUIRE(running.stop_and_join());
   auto stats = svc.stats();
@@ -101,7 +104,8 @@ TEST_CASE("decode=continue skips and counts the record; the handler policy is se
   REQUIRE(eddy::test::eventually([&] { return svc.stats().records_handled == 100; }, 30s));
   REQUIRE(eddy::test::eventually(
     [&] {
-      return eddy::test::committed_total(cluster.bootstrap(), "pol-skip", "pol-skip-in", 1) == 100;
+      return eddy::test::committed_total(cluster.bootstrap(), "pol-skip", "pol-skip-in", 1)
+             == 100;
     },
     10s));
   REQUIRE(running.stop_and_join());
@@ -126,12 +130,13 @@ TEST_CASE("decode=fail stops the service at the record and commits nothing past 
     copy(r, ctx);
   });
   eddy::test::service_thread running{svc};
-  REQUIRE(eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
+  REQUIRE(
+    eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
   auto outcome = running.stop_and_join();
   REQUIRE(!outcome);
   CHECK(outcome.error_value().code == eddy::errc::record_failed);
-  CHECK_THAT(outcome.error_value().message, Catch::Contains("pol-fail-in[0]@42")
-                                              && Catch::Contains("cannot parse 42"));
+  CHECK_THAT(outcome.error_value().message,
+             Catch::Contains("pol-fail-in[0]@42") && Catch::Contains("cannot parse 42"));
   CHECK(last_seen.load() == 42);
   CHECK(eddy::test::committed_total(cluster.bootstrap(), "pol-fail", "pol-fail-in", 1) <= 42);
   CHECK(svc.stats().decode_errors == 1);
@@ -156,7 +161,8 @@ TEST_CASE("a handler policy set in code wins over the setting and sees the recor
   });
   svc.consume("pol-code-in", copy_to("pol-code-out"));
   eddy::test::service_thread running{svc};
-  REQUIRE(eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
+  REQUIRE(
+    eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
   auto outcome = running.stop_and_join();
   REQUIRE(!outcome);
   CHECK_THAT(outcome.error_value().message, Catch::Contains("pol-code-in[0]@7"));
@@ -180,7 +186,8 @@ TEST_CASE("an output the client refuses goes to the dead-letter topic, its value
   eddy::test::service_thread running{svc};
   REQUIRE(eddy::test::eventually(
     [&] {
-      return eddy::test::committed_total(cluster.bootstrap(), "pol-big", "pol-big-in", 1) == 100;
+      return eddy::test::committed_total(cluster.bootstrap(), "pol-big", "pol-big-in", 1)
+             == 100;
     },
     30s));
   REQUIRE(running.stop_and_join());
@@ -212,7 +219,8 @@ TEST_CASE("production=fail stops the service with an error naming the refused to
     ctx.emit("pol-pfail-out", r.key, r.value == "5" ? std::string(20000, 'x') : r.value);
   });
   eddy::test::service_thread running{svc};
-  REQUIRE(eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
+  REQUIRE(
+    eddy::test::eventually([&] { return svc.state() == eddy::service_state::failed; }, 30s));
   auto outcome = running.stop_and_join();
   REQUIRE(!outcome);
   CHECK(outcome.error_value().code == eddy::errc::delivery_failed);

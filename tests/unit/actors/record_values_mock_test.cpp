@@ -84,7 +84,8 @@ TEST_CASE("a table row with an empty value is kept and a tombstone deletes it") 
   eddy::testing::mock_cluster cluster;
   for (auto* topic : {"nvt-local", "nvt-global", "nvt-in", "nvt-dlq"})
     cluster.create_topic(topic, 1);
-  auto state_dir = std::filesystem::temp_directory_path() / eddy::test::unique_name("nvt-state");
+  auto state_dir =
+    std::filesystem::temp_directory_path() / eddy::test::unique_name("nvt-state");
   auto rows = [&](const std::string& suffix) {
     eddy::test::test_producer producer{cluster.bootstrap()};
     for (auto* topic : {"nvt-local", "nvt-global"}) {

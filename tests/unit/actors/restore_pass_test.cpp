@@ -222,10 +222,10 @@ TEST_CASE("a journal event the applier rejects fails the restore unless told to 
   auto failed = eddy::detail::restore_partitions(env.rt, states, log, {0}, quick(), {});
   REQUIRE_FALSE(failed);
   CHECK(failed.error_value().code == eddy::errc::restore_failed);
-  CHECK_THAT(failed.error_value().message, Catch::Contains("offset 5")
-                                             && Catch::Contains("'journal' partition 0")
-                                             && Catch::Contains("unlucky")
-                                             && Catch::Contains("eddy.errors.restore=continue"));
+  CHECK_THAT(failed.error_value().message,
+             Catch::Contains("offset 5") && Catch::Contains("'journal' partition 0")
+               && Catch::Contains("unlucky")
+               && Catch::Contains("eddy.errors.restore=continue"));
 
   env.rt.restore_skips_bad_events = true;
   auto skipped = eddy::detail::restore_partitions(env.rt, states, log, {0}, quick(), {});

@@ -41,7 +41,8 @@ public:
     calls.push_back("begin");
     return {};
   }
-  detail::txn_status send_offsets(const std::vector<detail::partition_offset>& offsets) override {
+  detail::txn_status
+  send_offsets(const std::vector<detail::partition_offset>& offsets) override {
     calls.push_back("offsets");
     for (auto& at : offsets)
       sent[{at.topic, at.partition}] = at.offset;
@@ -83,7 +84,8 @@ struct test_runtime {
     spec.partitions = partitions;
     spec.apply = [](const record& event, state_view store) {
       auto sum = store.get(event.key);
-      store.put(event.key, std::to_string((sum ? std::stoll(*sum) : 0) + std::stoll(event.value)));
+      store.put(event.key,
+                std::to_string((sum ? std::stoll(*sum) : 0) + std::stoll(event.value)));
     };
     spec.delivered_next = std::make_unique<std::atomic<std::int64_t>[]>(partitions);
     for (int p = 0; p < partitions; ++p)
@@ -112,9 +114,8 @@ inline detail::assigned_partition& assign(detail::assignment& parts, const std::
 
 /// Plays the poll loop and a task: hands out records [from, to) of `p` and lets the task
 /// handle them; their outputs stay undelivered until `deliver` is called on the ticket.
-inline detail::partition_progress::ticket* hand_out_and_handle(detail::assigned_partition& p,
-                                                               std::int64_t from,
-                                                               std::int64_t to) {
+inline detail::partition_progress::ticket*
+hand_out_and_handle(detail::assigned_partition& p, std::int64_t from, std::int64_t to) {
   p.progress->add_in_flight(to - from);
   p.dispatched_next = to;
   auto* t = p.progress->open(to, to - from);

@@ -134,7 +134,8 @@ TEST_CASE("waking a fetcher left idle by a full queue loses and repeats no recor
   CHECK(stats.pauses > 0);
 }
 
-TEST_CASE("a record whose handler throws goes to the dead-letter topic and the service goes on") {
+TEST_CASE(
+  "a record whose handler throws goes to the dead-letter topic and the service goes on") {
   eddy::testing::mock_cluster cluster;
   cluster.create_topic("dl-in", 2);
   cluster.create_topic("dl-out", 2);

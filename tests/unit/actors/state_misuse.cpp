@@ -8,12 +8,12 @@
 void misuse(eddy::context& ctx) {
   ctx.state().put("k", "v"); // what a handler may do
 #if EDDY_STATE_MISUSE == 1
-  (void) ctx.state().commit();
+  (void)ctx.state().commit();
 #elif EDDY_STATE_MISUSE == 2
   ctx.state().rollback();
 #elif EDDY_STATE_MISUSE == 3
   ctx.state().set_checkpoint("input", 0, 1);
 #elif EDDY_STATE_MISUSE == 4
-  (void) ctx.state().staged_rows();
+  (void)ctx.state().staged_rows();
 #endif
 }

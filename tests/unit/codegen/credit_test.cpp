@@ -160,7 +160,8 @@ TEST_CASE("the metadata lists the tables and the re-keying topic") {
   CHECK((meta::topics[1].name == "customer-orders" && meta::topics[1].consumed
          && meta::topics[1].owned && meta::topics[1].partitions == 4));
   CHECK((meta::topics[4].name == "customers"
-         && meta::topics[4].table == eddy::codegen::table_kind::local && meta::topics[4].compacted));
+         && meta::topics[4].table == eddy::codegen::table_kind::local
+         && meta::topics[4].compacted));
   CHECK((meta::events[1].type == "shop.CustomerOrder" && meta::events[1].consumed
          && meta::events[1].emitted));
 }

@@ -10,8 +10,8 @@
 
 namespace {
 
-shop::Order order(const std::string& id, const std::string& product, int quantity,
-                  double price, shop::Order::State state = shop::Order::CREATED) {
+shop::Order order(const std::string& id, const std::string& product, int quantity, double price,
+                  shop::Order::State state = shop::Order::CREATED) {
   shop::Order o;
   o.set_id(id);
   o.set_customer_id("c1");

@@ -7,8 +7,7 @@
 
 int main(int argc, char** argv) {
   shop::orders_handlers handlers;
-  return eddy::service::main(argc, argv, "orders",
-                             [&](eddy::service& svc, const eddy::config&) {
-                               shop::bind(svc, handlers);
-                             });
+  return eddy::service::main(
+    argc, argv, "orders",
+    [&](eddy::service& svc, const eddy::config&) { shop::bind(svc, handlers); });
 }

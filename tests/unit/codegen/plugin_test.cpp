@@ -54,9 +54,7 @@ public:
     std::error_code ignored;
     fs::remove_all(path_, ignored);
   }
-  const fs::path& path() const {
-    return path_;
-  }
+  const fs::path& path() const { return path_; }
 
 private:
   fs::path path_;
@@ -88,8 +86,9 @@ TEST_CASE("the generated code matches the golden files byte for byte") {
       REQUIRE(result.exit_code == 0);
       auto stem = proto.substr(0, proto.size() - std::string{".proto"}.size());
       for (auto ext : {".eddy.h", ".eddy.cc", ".eddy.testkit.h"}) {
-        INFO(stem + ext + " differs from its golden; if the change is intended, run"
-             " `cmake --build <build dir> --target regenerate-goldens` and review the diff");
+        INFO(stem + ext
+             + " differs from its golden; if the change is intended, run"
+               " `cmake --build <build dir> --target regenerate-goldens` and review the diff");
         auto golden = read_file(fs::path{EDDY_CODEGEN_GOLDEN_DIR} / (stem + ext));
         REQUIRE_FALSE(golden.empty());
         CHECK(read_file(out.path() / (stem + ext)) == golden);
@@ -103,7 +102,8 @@ TEST_CASE("generated files open with a banner naming the generator version and s
                              " — do not edit; source: shop/orders.proto\n";
   for (auto ext : {".eddy.h", ".eddy.cc", ".eddy.testkit.h"}) {
     INFO(ext);
-    auto file = read_file(fs::path{EDDY_CODEGEN_GOLDEN_DIR} / ("shop/orders" + std::string{ext}));
+    auto file =
+      read_file(fs::path{EDDY_CODEGEN_GOLDEN_DIR} / ("shop/orders" + std::string{ext}));
     CHECK(file.rfind(banner, 0) == 0);
   }
 }
@@ -128,14 +128,15 @@ TEST_CASE("generated metadata names every flag it sets") {
 
 TEST_CASE("the proto comments are carried over to the generated code") {
   auto header = read_file(fs::path{EDDY_CODEGEN_GOLDEN_DIR} / "shop/orders.eddy.h");
-  CHECK(header.find("/// Accepts orders once and cancels only placed ones.") != std::string::npos);
+  CHECK(header.find("/// Accepts orders once and cancels only placed ones.")
+        != std::string::npos);
   CHECK(header.find("/// A customer asks to place an order.") != std::string::npos);
 }
 
 TEST_CASE("the plugin rejects parameters with a clear error") {
   temp_dir out;
-  auto result = run_protoc(EDDY_CODEGEN_SCHEMA_DIR, "shop/orders.proto", out.path().string(),
-                           "lite=true");
+  auto result =
+    run_protoc(EDDY_CODEGEN_SCHEMA_DIR, "shop/orders.proto", out.path().string(), "lite=true");
   CHECK(result.exit_code != 0);
   CHECK_THAT(result.output, Catch::Contains("unknown parameter \"lite\"")
                               && Catch::Contains("takes no parameters"));
@@ -149,8 +150,7 @@ TEST_CASE("bad annotations make protoc fail naming file, element and fix") {
     const char* problem;
   };
   const bad_case cases[] = {
-    {"key_missing.proto", "key_missing.proto:8:1:", "message bad.OrderPlaced",
-     "no (eddy.key)"},
+    {"key_missing.proto", "key_missing.proto:8:1:", "message bad.OrderPlaced", "no (eddy.key)"},
     {"key_unknown.proto", "key_unknown.proto:8:1:", "message bad.OrderPlaced",
      "(eddy.key) names field \"id\", which does not exist"},
     {"key_wrong_type.proto", "key_wrong_type.proto:8:1:", "message bad.PriceChanged",
@@ -159,8 +159,8 @@ TEST_CASE("bad annotations make protoc fail naming file, element and fix") {
      "key field \"tags\" is repeated string"},
     {"key_without_topic.proto", "key_without_topic.proto:8:1:", "message bad.OrderPlaced",
      "sets (eddy.key) but no (eddy.topic)"},
-    {"consumes_without_topic.proto", "consumes_without_topic.proto:12:1:",
-     "service bad.Orders", "(eddy.consumes) names bad.PlaceOrder, which has no (eddy.topic)"},
+    {"consumes_without_topic.proto", "consumes_without_topic.proto:12:1:", "service bad.Orders",
+     "(eddy.consumes) names bad.PlaceOrder, which has no (eddy.topic)"},
     {"emits_without_topic.proto", "emits_without_topic.proto:18:1:", "service bad.Orders",
      "(eddy.emits) names bad.OrderPlaced, which has no (eddy.topic)"},
     {"consumes_unknown_type.proto", "consumes_unknown_type.proto:8:1:", "service bad.Orders",
@@ -179,9 +179,10 @@ TEST_CASE("bad annotations make protoc fail naming file, element and fix") {
      "consumed topic \"commands\" has 8 partitions but its journal \"orders-journal\" has 4"},
     {"table_without_topic.proto", "table_without_topic.proto:18:1:", "service bad.Orders",
      "(eddy.global_table) names bad.Customer, which has no (eddy.topic)"},
-    {"table_without_partitions.proto", "table_without_partitions.proto:21:1:",
-     "service bad.Orders", "(eddy.table) names bad.Customer, whose topic \"customers\" has no"
-                           " partition count"},
+    {"table_without_partitions.proto",
+     "table_without_partitions.proto:21:1:", "service bad.Orders",
+     "(eddy.table) names bad.Customer, whose topic \"customers\" has no"
+     " partition count"},
     {"table_consumed.proto", "table_consumed.proto:20:1:", "service bad.Customers",
      "topic \"customers\" is both consumed (bad.CustomerChanged) and read as table"},
   };

@@ -39,8 +39,8 @@ fs::path descriptor_set(const std::string& dir) {
   auto out = fs::temp_directory_path()
              / ("eddy-schema-check-" + std::to_string(getpid()) + "-" + name + ".desc");
   auto result = run(EDDY_PROTOC, {"--descriptor_set_out=" + out.string(), "--include_imports",
-                                  "-I" EDDY_EVOLUTION_DIR "/" + dir, "-I" EDDY_OPTIONS_PROTO_DIR,
-                                  "events.proto"});
+                                  "-I" EDDY_EVOLUTION_DIR "/" + dir,
+                                  "-I" EDDY_OPTIONS_PROTO_DIR, "events.proto"});
   INFO(result.output);
   REQUIRE(result.exit_code == 0);
   return out;
@@ -74,9 +74,10 @@ TEST_CASE("a field removed with its number reserved is compatible") {
 TEST_CASE("a field removed without reserved is rejected, naming the reservation to add") {
   auto result = check("field_removed");
   CHECK(result.exit_code == 1);
-  CHECK_THAT(result.output, Catch::Contains("events.proto: event evo.Shipment, field carrier = 3")
-                              && Catch::Contains("removed without reserving")
-                              && Catch::Contains("Fix: add `reserved 3; reserved \"carrier\";`"));
+  CHECK_THAT(result.output,
+             Catch::Contains("events.proto: event evo.Shipment, field carrier = 3")
+               && Catch::Contains("removed without reserving")
+               && Catch::Contains("Fix: add `reserved 3; reserved \"carrier\";`"));
 }
 
 TEST_CASE("a field number reused with another type is rejected") {

@@ -38,10 +38,10 @@ void produce_records(const std::string& bootstrap, const std::vector<eddy::recor
     auto headers = RdKafka::Headers::create();
     for (auto& [name, value] : rec.headers)
       headers->add(name, value);
-    auto code = producer->produce(rec.topic, RdKafka::Topic::PARTITION_UA,
-                                  RdKafka::Producer::RK_MSG_COPY,
-                                  const_cast<char*>(rec.value.data()), rec.value.size(),
-                                  rec.key.data(), rec.key.size(), 0, headers, nullptr);
+    auto code =
+      producer->produce(rec.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
+                        const_cast<char*>(rec.value.data()), rec.value.size(), rec.key.data(),
+                        rec.key.size(), 0, headers, nullptr);
     if (code != RdKafka::ERR_NO_ERROR)
       delete headers;
     REQUIRE(code == RdKafka::ERR_NO_ERROR);
@@ -60,15 +60,12 @@ shop::PlaceOrder place(const std::string& id, std::int64_t amount) {
 class state_dir {
 public:
   state_dir()
-    : path_(std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")) {
-  }
+    : path_(std::filesystem::temp_directory_path() / eddy::test::unique_name("eddy-state")) {}
   ~state_dir() {
     std::error_code ignored;
     std::filesystem::remove_all(path_, ignored);
   }
-  std::string path() const {
-    return path_.string();
-  }
+  std::string path() const { return path_.string(); }
 
 private:
   std::filesystem::path path_;
@@ -169,11 +166,10 @@ TEST_CASE("bind() declares the re-keying topic, the journal and the tables of a 
   untyped.topic = "order-events";
   untyped.key = "o8";
   untyped.value = "x";
-  produce_records(cluster.bootstrap(), {placed("o1", "ada", 600), placed("o2", "bob", 50),
-                                        placed("o3", "ada", 300), placed("o4", "bob", 60),
-                                        placed("o5", "ada", 200),
-                                        eddy::codegen::encode("order-events", "o9", cancelled),
-                                        untyped});
+  produce_records(cluster.bootstrap(),
+                  {placed("o1", "ada", 600), placed("o2", "bob", 50), placed("o3", "ada", 300),
+                   placed("o4", "bob", 60), placed("o5", "ada", 200),
+                   eddy::codegen::encode("order-events", "o9", cancelled), untyped});
 
   state_dir states;
   eddy::config cfg;

@@ -163,9 +163,9 @@ TEST_CASE("a payload that does not parse goes to the dead letters with its type"
   rec.headers = {{"eddy.type", "shop.PlaceOrder"}};
   kit.send(rec);
   REQUIRE(kit.dead_letters().size() == 1);
-  CHECK_THAT(kit.dead_letters()[0].error,
-             Catch::Contains("cannot parse") && Catch::Contains("shop.PlaceOrder")
-               && Catch::Contains("order-commands"));
+  CHECK_THAT(kit.dead_letters()[0].error, Catch::Contains("cannot parse")
+                                            && Catch::Contains("shop.PlaceOrder")
+                                            && Catch::Contains("order-commands"));
   CHECK(kit.emitted_records().empty());
 }
 
@@ -242,9 +242,8 @@ TEST_CASE("under the SKIP policy an unknown type and a missing type header are r
   REQUIRE(kit.skipped() == 2);
   auto& skipped = kit.skipped_records();
   CHECK(skipped[0].input.offset == 0);
-  CHECK_THAT(skipped[0].reason,
-             Catch::Contains("does not consume type 'shop.NoSuchEvent'")
-               && Catch::Contains("billing.v1.Invoicing"));
+  CHECK_THAT(skipped[0].reason, Catch::Contains("does not consume type 'shop.NoSuchEvent'")
+                                  && Catch::Contains("billing.v1.Invoicing"));
   CHECK(skipped[1].input.offset == 1);
   CHECK_THAT(skipped[1].reason, Catch::Contains("no eddy.type header"));
   CHECK(kit.dead_letters().empty());

@@ -5,5 +5,5 @@
 #include "shop/orders.eddy.h"
 
 void lookup_undeclared(shop::OrdersContext& ctx) {
-  (void) ctx.lookup<shop::PlaceOrder>("o1");
+  (void)ctx.lookup<shop::PlaceOrder>("o1");
 }

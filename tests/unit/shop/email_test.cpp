@@ -48,9 +48,7 @@ struct email_kit {
   shop::email handlers;
   shop::EmailTestKit kit{handlers};
 
-  email_kit() {
-    kit.put(ada());
-  }
+  email_kit() { kit.put(ada()); }
 
   /// The mails recorded so far.
   std::vector<shop::EmailNotification> mails() const {

@@ -84,7 +84,8 @@ TEST_CASE("a new order is re-keyed by its customer with its value and its record
   CHECK(requests[0].order_time_ms() == t0);
 }
 
-TEST_CASE("a customer's orders pass until their total within the hour reaches 2000, then fail") {
+TEST_CASE(
+  "a customer's orders pass until their total within the hour reaches 2000, then fail") {
   fraud_kit f;
   CHECK(f.verdict(order("o1", "c1", 1, 500), t0) == pass);
   CHECK(f.verdict(order("o2", "c1", 2, 400), t0 + 10 * minute_ms) == pass);
@@ -109,11 +110,11 @@ TEST_CASE("a single order worth 2000 or more fails") {
 TEST_CASE("orders leave the window an hour after their record's time") {
   fraud_kit f;
   CHECK(f.verdict(order("o1", "c1", 1, 1500), t0) == pass);
-  CHECK(f.verdict(order("o2", "c1", 1, 400), t0 + 30 * minute_ms) == pass);   // 1900
-  CHECK(f.verdict(order("o3", "c1", 1, 500), t0 + 60 * minute_ms) == pass);   // o1 is out: 900
+  CHECK(f.verdict(order("o2", "c1", 1, 400), t0 + 30 * minute_ms) == pass); // 1900
+  CHECK(f.verdict(order("o3", "c1", 1, 500), t0 + 60 * minute_ms) == pass); // o1 is out: 900
   CHECK(f.kit.state("c1").orders_size() == 2);
-  CHECK(f.verdict(order("o4", "c1", 1, 1100), t0 + 70 * minute_ms) == fail);  // 2000
-  CHECK(f.verdict(order("o5", "c1", 1, 100), t0 + 200 * minute_ms) == pass);  // all expired
+  CHECK(f.verdict(order("o4", "c1", 1, 1100), t0 + 70 * minute_ms) == fail); // 2000
+  CHECK(f.verdict(order("o5", "c1", 1, 100), t0 + 200 * minute_ms) == pass); // all expired
   CHECK(f.kit.state("c1").orders_size() == 1);
 }
 

@@ -112,8 +112,8 @@ TEST_CASE("an order passes while stock less reservations covers it, exactly to t
   inventory_kit i;
   i.kit.put(stock("A", 10));
   CHECK(i.verdict(order("o1", "A", 4)) == pass);
-  CHECK(i.verdict(order("o2", "A", 7)) == fail);  // 6 left
-  CHECK(i.verdict(order("o3", "A", 6)) == pass);  // the last 6
+  CHECK(i.verdict(order("o2", "A", 7)) == fail); // 6 left
+  CHECK(i.verdict(order("o3", "A", 6)) == pass); // the last 6
   CHECK(i.verdict(order("o4", "A", 1)) == fail);
   CHECK(i.kit.state("A").reserved() == 10);
 }
@@ -123,7 +123,7 @@ TEST_CASE("new stock from the warehouse counts for the next order, reservations 
   i.kit.put(stock("A", 2));
   CHECK(i.verdict(order("o1", "A", 2)) == pass);
   CHECK(i.verdict(order("o2", "A", 1)) == fail);
-  i.kit.put(stock("A", 5));  // a delivery: the warehouse holds 5 now, 2 of them reserved
+  i.kit.put(stock("A", 5)); // a delivery: the warehouse holds 5 now, 2 of them reserved
   CHECK(i.verdict(order("o3", "A", 3)) == pass);
   CHECK(i.verdict(order("o4", "A", 1)) == fail);
   CHECK(i.kit.state("A").reserved() == 5);
@@ -140,11 +140,11 @@ TEST_CASE("an order delivered again gets its verdict again and reserves nothing 
   i.kit.put(stock("A", 5));
   CHECK(i.verdict(order("o1", "A", 3)) == pass);
   CHECK(i.verdict(order("o2", "A", 3)) == fail);
-  i.kit.put(stock("A", 100));  // a repeated order must not change its verdict even now
+  i.kit.put(stock("A", 100)); // a repeated order must not change its verdict even now
   CHECK(i.check(order("o1", "A", 3)) == results{pass});
   CHECK(i.kit.emitted<shop::StockReserved>().empty());
   i.kit.clear();
-  i.kit.send(request("A", "o2", 3));  // a repeated request, as the re-keying topic may hold
+  i.kit.send(request("A", "o2", 3)); // a repeated request, as the re-keying topic may hold
   CHECK(i.verdicts("o2") == results{fail});
   CHECK(i.kit.emitted<shop::ReservationRefused>().empty());
   CHECK(i.kit.state("A").reserved() == 3);

@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "validations_aggregator.hpp"
 #include "shop/validations_aggregator.eddy.testkit.h"
+#include "validations_aggregator.hpp"
 
 namespace {
 
@@ -46,9 +46,7 @@ struct aggregator_kit {
   }
 
   /// The orders decided so far, in order.
-  std::vector<shop::Order> decided() const {
-    return kit.emitted<shop::Order>();
-  }
+  std::vector<shop::Order> decided() const { return kit.emitted<shop::Order>(); }
 };
 
 constexpr auto pass = shop::OrderValidation::PASS;
@@ -113,7 +111,8 @@ TEST_CASE("validations that come before their order are kept until it arrives") 
   a.kit.send(order("o2"));
   auto decided = a.decided();
   REQUIRE(decided.size() == 2);
-  CHECK(decided[0].SerializeAsString() == order("o1", shop::Order::VALIDATED).SerializeAsString());
+  CHECK(decided[0].SerializeAsString()
+        == order("o1", shop::Order::VALIDATED).SerializeAsString());
   CHECK(decided[1].SerializeAsString() == order("o2", shop::Order::FAILED).SerializeAsString());
 }
 
