@@ -9,7 +9,8 @@
 # come with it). PROTOS are paths relative to PROTO_ROOT (default: the calling directory),
 # the import root: the same paths name them in `import` statements and in generated
 # includes (`#include "shop/orders.eddy.h"`, and `"shop/orders.eddy.testkit.h"` for the
-# test kit, which only tests include). IMPORT_DIRS adds further import roots.
+# test kit, which only tests include). IMPORT_DIRS adds further import roots; SCHEMAS names
+# schema libraries whose protos these import (their roots and generated code come along).
 #
 #   eddy_add_service(NAME orders PROTOS shop/orders.proto SOURCES main.cpp handlers.cpp)
 #   eddy_add_service(NAME orders SCHEMAS shop_schemas SOURCES main.cpp handlers.cpp)
@@ -47,6 +48,10 @@
 
 # The -I arguments for PROTO_ROOT `root` and IMPORT_DIRS, into `out_var`.
 function(_eddy_import_args out_var root)
+  if(NOT EDDY_OPTIONS_PROTO_DIR)
+    message(FATAL_ERROR "EddyCodegen: EDDY_OPTIONS_PROTO_DIR is not set; "
+                        "find_package(eddy) sets it")
+  endif()
   set(args -I ${root})
   foreach(dir IN LISTS ARGN)
     get_filename_component(dir ${dir} ABSOLUTE)
@@ -57,9 +62,10 @@ function(_eddy_import_args out_var root)
 endfunction()
 
 # eddy_add_schemas(NAME <library> PROTOS <files...> [PROTO_ROOT <dir>]
-#                  [IMPORT_DIRS <dirs...>] [SCHEMA_SNAPSHOT <file>])
+#                  [IMPORT_DIRS <dirs...>] [SCHEMAS <libraries...>] [SCHEMA_SNAPSHOT <file>])
 function(eddy_add_schemas)
-  cmake_parse_arguments(arg "" "NAME;PROTO_ROOT;SCHEMA_SNAPSHOT" "PROTOS;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(arg "" "NAME;PROTO_ROOT;SCHEMA_SNAPSHOT" "PROTOS;IMPORT_DIRS;SCHEMAS"
+                        ${ARGN})
   if(NOT arg_NAME OR NOT arg_PROTOS)
     message(FATAL_ERROR "eddy_add_schemas: NAME and PROTOS are required")
   endif()
@@ -71,7 +77,15 @@ function(eddy_add_schemas)
   endif()
   get_filename_component(root ${arg_PROTO_ROOT} ABSOLUTE)
   set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/eddy_gen/${arg_NAME})
-  _eddy_import_args(import_args ${root} ${arg_IMPORT_DIRS})
+  set(import_dirs ${arg_IMPORT_DIRS})
+  foreach(lib IN LISTS arg_SCHEMAS)
+    get_target_property(roots ${lib} EDDY_PROTO_ROOTS)
+    if(NOT roots)
+      message(FATAL_ERROR "eddy_add_schemas: ${lib} is not a library of eddy_add_schemas")
+    endif()
+    list(APPEND import_dirs ${roots})
+  endforeach()
+  _eddy_import_args(import_args ${root} ${import_dirs})
 
   set(pb_sources)
   set(eddy_sources)
@@ -113,11 +127,18 @@ function(eddy_add_schemas)
   set(pb_target ${arg_NAME}_pb)
   add_library(${pb_target} OBJECT ${pb_sources})
   target_include_directories(${pb_target} SYSTEM PUBLIC ${out_dir}/pb)
-  target_link_libraries(${pb_target} PUBLIC eddy::codegen)
+  target_link_libraries(${pb_target} PUBLIC eddy::codegen ${arg_SCHEMAS})
   add_library(${arg_NAME} STATIC ${eddy_sources} $<TARGET_OBJECTS:${pb_target}>)
   target_include_directories(${arg_NAME} SYSTEM PUBLIC ${out_dir}/pb)
   target_include_directories(${arg_NAME} PUBLIC ${out_dir}/eddy)
-  target_link_libraries(${arg_NAME} PUBLIC eddy::codegen)
+  target_link_libraries(${arg_NAME} PUBLIC eddy::codegen ${arg_SCHEMAS})
+  # The import roots a library of schemas importing these needs (SCHEMAS ${arg_NAME}).
+  set(roots ${root})
+  foreach(dir IN LISTS import_dirs)
+    get_filename_component(dir ${dir} ABSOLUTE)
+    list(APPEND roots ${dir})
+  endforeach()
+  set_target_properties(${arg_NAME} PROPERTIES EDDY_PROTO_ROOTS "${roots}")
   if(TARGET eddy_warnings)
     target_link_libraries(${arg_NAME} PRIVATE eddy_warnings)
   endif()
@@ -144,6 +165,12 @@ function(eddy_target_protos)
   endif()
   eddy_add_schemas(NAME ${arg_TARGET}_schemas PROTOS ${arg_PROTOS} ${root_args}
                    IMPORT_DIRS ${arg_IMPORT_DIRS})
+  # A target left out of the default build leaves its generated code out too.
+  get_target_property(excluded ${arg_TARGET} EXCLUDE_FROM_ALL)
+  if(excluded)
+    set_target_properties(${arg_TARGET}_schemas ${arg_TARGET}_schemas_pb PROPERTIES
+                          EXCLUDE_FROM_ALL ON)
+  endif()
   target_link_libraries(${arg_TARGET} PUBLIC ${arg_TARGET}_schemas)
 endfunction()
 

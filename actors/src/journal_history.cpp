@@ -16,8 +16,7 @@ expected<void> check_journal_history(RdKafka::Handle* admin, const std::string& 
                                          + "': snapshots_replace_history "
                                            "needs snapshots = true"};
   if (admin == nullptr) {
-    logger().warn("journal retention not checked topic={}: the mock cluster has no admin API "
-                  "or eddy.journal.check.retention=false",
+    logger().warn("journal retention not checked topic={}: eddy.journal.check.retention=false",
                   topic);
     return {};
   }

@@ -15,8 +15,8 @@
 namespace eddy::detail {
 
 /// Checks that the journal `topic` keeps every event, as the broker behind `admin` reports
-/// its configs (see `journal_options::snapshots_replace_history`). A null `admin` (the mock
-/// cluster has no admin API, or the check is turned off) skips the check with a warning. A
+/// its configs (see `journal_options::snapshots_replace_history`). A null `admin`
+/// (`eddy.journal.check.retention=false`) skips the check with a warning. A
 /// question the broker does not answer is asked again a few times, then fails the start:
 /// it never counts as a pass.
 expected<void> check_journal_history(RdKafka::Handle* admin, const std::string& topic,

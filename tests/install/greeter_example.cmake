@@ -1,9 +1,10 @@
 # Installs this build of Eddy into a fresh prefix, then configures, builds and tests the
 # greeter example (examples/greeter) against it with find_package(eddy), as a project outside
 # Eddy's tree would. Run by ctest as
-#   cmake -DEDDY_SOURCE_DIR=<repo> -DEDDY_BUILD_DIR=<build> -DWORK_DIR=<dir> -P greeter_example.cmake
+#   cmake -DEDDY_SOURCE_DIR=<repo> -DEDDY_BUILD_DIR=<build> -DWORK_DIR=<dir>
+#         -DEDDY_CXX_COMPILER=<the compiler Eddy was built with> -P greeter_example.cmake
 cmake_minimum_required(VERSION 3.25)
-foreach(var EDDY_SOURCE_DIR EDDY_BUILD_DIR WORK_DIR)
+foreach(var EDDY_SOURCE_DIR EDDY_BUILD_DIR WORK_DIR EDDY_CXX_COMPILER)
   if(NOT ${var})
     message(FATAL_ERROR "greeter_example.cmake: -D${var}=... is required")
   endif()
@@ -42,7 +43,8 @@ foreach(path IN LISTS installed)
 endforeach()
 
 run("configure with find_package(eddy)" ${CMAKE_COMMAND} -S ${EDDY_SOURCE_DIR}/examples/greeter
-    -B ${build} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+    -B ${build} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    -DCMAKE_CXX_COMPILER=${EDDY_CXX_COMPILER})
 run("build" ${CMAKE_COMMAND} --build ${build} -j2)
 run("test" ${CMAKE_CTEST_COMMAND} --test-dir ${build} --output-on-failure)
 run("greeter --help" ${build}/greeter --help)

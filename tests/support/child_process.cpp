@@ -42,6 +42,12 @@ child_process::child_process(const std::string& program, const std::vector<std::
   for (auto& arg : args)
     argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  // The child starts with no signal blocked and every disposition at its default, whatever
+  // the parent ignores (SIGPIPE, say) or blocks.
+  sigset_t unblocked;
+  sigemptyset(&unblocked);
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
   pid_t parent = ::getpid();
   pid_ = ::fork();
   if (pid_ < 0) {
@@ -49,6 +55,9 @@ child_process::child_process(const std::string& program, const std::vector<std::
     throw std::runtime_error{"cannot start " + program + ": fork: " + std::strerror(errno)};
   }
   if (pid_ == 0) {
+    ::sigprocmask(SIG_SETMASK, &unblocked, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig)
+      ::sigaction(sig, &default_action, nullptr);
     if (options.own_process_group)
       ::setpgid(0, 0);
     if (options.terminate_with_parent) {

@@ -50,9 +50,9 @@ options parse(int argc, char** argv) {
   app.add_option("--service", opt.service, "the passthrough program")
     ->required()
     ->check(CLI::ExistingFile);
-  app.add_option("--records", opt.records, "records to send")
+  app.add_option("--records", opt.records, "records to send (each keeps a latency sample)")
     ->capture_default_str()
-    ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 40));
+    ->check(CLI::Range(std::int64_t{1}, std::int64_t{100000000}));
   app.add_option("--rate", opt.rate, "records per second")
     ->capture_default_str()
     ->check(CLI::Range(std::int64_t{1}, std::int64_t{100000000}));
@@ -62,7 +62,7 @@ options parse(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    std::exit(app.exit(e));
+    std::exit(app.exit(e) == 0 ? 0 : 2);
   }
   return opt;
 }
