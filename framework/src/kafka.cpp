@@ -1,5 +1,8 @@
 #include <eddy/internal/kafka.hpp>
 
+#include <eddy/internal/admin_request.hpp>
+
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -159,14 +162,10 @@ expected<void> create_topics(RdKafka::Handle& handle,
     for (auto& [key, value] : spec->configs)
       rd_kafka_NewTopic_set_config(requests.back(), key.c_str(), value.c_str());
   }
-  rd_kafka_AdminOptions_t* options =
-    rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), reason,
-                                            sizeof reason);
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_CreateTopics(rk, requests.data(), requests.size(), options, queue);
-  rd_kafka_event_t* event =
-    rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  admin_request request{handle, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout};
+  rd_kafka_CreateTopics(rk, requests.data(), requests.size(), request.options(),
+                        request.queue());
+  rd_kafka_event_t* event = request.wait();
   expected<void> outcome;
   if (event == nullptr) {
     outcome = error{errc::topic_error, "no answer to CreateTopics within "
@@ -187,10 +186,6 @@ expected<void> create_topics(RdKafka::Handle& handle,
                                              + rd_kafka_topic_result_error_string(results[i])};
     }
   }
-  if (event)
-    rd_kafka_event_destroy(event);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_AdminOptions_destroy(options);
   rd_kafka_NewTopic_destroy_array(requests.data(), requests.size());
   return outcome;
 }
@@ -233,18 +228,14 @@ expected<void> ensure_topics(RdKafka::Handle& handle, const std::vector<topic_sp
 expected<std::map<std::string, std::string>>
 describe_topic_configs(RdKafka::Handle& handle, const std::string& topic,
                        std::chrono::milliseconds timeout) {
-  rd_kafka_t* rk = handle.c_ptr();
-  char reason[512];
-  rd_kafka_ConfigResource_t* resource =
-    rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str());
-  rd_kafka_AdminOptions_t* options =
-    rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(timeout.count()), reason,
-                                            sizeof reason);
-  rd_kafka_queue_t* queue = rd_kafka_queue_new(rk);
-  rd_kafka_DescribeConfigs(rk, &resource, 1, options, queue);
-  rd_kafka_event_t* event =
-    rd_kafka_queue_poll(queue, static_cast<int>(timeout.count()) + 1000);
+  std::unique_ptr<rd_kafka_ConfigResource_t, void (*)(rd_kafka_ConfigResource_t*)> resource{
+    rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()),
+    rd_kafka_ConfigResource_destroy};
+  admin_request request{handle, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout};
+  auto* resources_asked = resource.get();
+  rd_kafka_DescribeConfigs(request.client(), &resources_asked, 1, request.options(),
+                           request.queue());
+  rd_kafka_event_t* event = request.wait();
   auto failure = [&](const std::string& why) {
     return error{errc::topic_error, "DescribeConfigs of topic '" + topic + "': " + why};
   };
@@ -271,11 +262,6 @@ describe_topic_configs(RdKafka::Handle& handle, const std::string& topic,
       outcome = std::move(configs);
     }
   }
-  if (event)
-    rd_kafka_event_destroy(event);
-  rd_kafka_queue_destroy(queue);
-  rd_kafka_AdminOptions_destroy(options);
-  rd_kafka_ConfigResource_destroy(resource);
   return outcome;
 }
 

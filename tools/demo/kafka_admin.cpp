@@ -1,5 +1,7 @@
 #include "kafka_admin.hpp"
 
+#include <eddy/internal/admin_request.hpp>
+
 #include <atomic>
 #include <stdexcept>
 #include <thread>
@@ -155,26 +157,12 @@ void kafka_admin::start_group_at_end(const std::string& group,
 }
 
 group_view kafka_admin::describe_group(const std::string& group) {
-  rd_kafka_t* rk = producer_->c_ptr();
-  char reason[512];
-  auto* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS);
-  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(request_timeout.count()),
-                                            reason, sizeof reason);
-  auto* queue = rd_kafka_queue_new(rk);
+  eddy::internal::admin_request request{*producer_, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+                                        request_timeout};
   const char* groups[] = {group.c_str()};
-  rd_kafka_DescribeConsumerGroups(rk, groups, 1, options, queue);
-  auto* event = rd_kafka_queue_poll(queue, static_cast<int>(request_timeout.count()) + 1000);
-  struct release {
-    rd_kafka_event_t* event;
-    rd_kafka_queue_t* queue;
-    rd_kafka_AdminOptions_t* options;
-    ~release() {
-      if (event)
-        rd_kafka_event_destroy(event);
-      rd_kafka_queue_destroy(queue);
-      rd_kafka_AdminOptions_destroy(options);
-    }
-  } released{event, queue, options};
+  rd_kafka_DescribeConsumerGroups(request.client(), groups, 1, request.options(),
+                                  request.queue());
+  auto* event = request.wait();
   if (event == nullptr)
     fail("no answer describing group " + group);
   if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR)
