@@ -564,3 +564,8 @@ int service::main(int argc, const char* const* argv, std::string name,
 }
 
 } // namespace eddy
+#if defined(__SANITIZE_THREAD__)
+    // TSan builds: the work-sharing scheduler hands jobs over under a mutex that TSan
+    // sees; work stealing does it with spin locks inside the uninstrumented libcaf_core.
+    caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+#endif
