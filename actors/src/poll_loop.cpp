@@ -390,6 +390,7 @@ void poll_loop::restart_task(assigned_partition& p) {
 void poll_loop::rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                              std::vector<RdKafka::TopicPartition*>& partitions) {
   bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+  rt_.counters.rebalance_callbacks.fetch_add(1);
   // A revocation, or an assignment that brings nothing, means another join round is
   // likely on its way; an assignment with partitions usually closes the rebalance.
   // librdkafka 2.0.2 treats a commit that races that second join (ILLEGAL_GENERATION) as
@@ -475,6 +476,7 @@ void poll_loop::on_assign(std::vector<RdKafka::TopicPartition*>& partitions) {
     restorer_->request(to_restore);
   index_.clear();
   rt_.counters.assigned_partitions.store(static_cast<std::int64_t>(parts_.size()));
+  rt_.assignment_received.store(true);
   logger().info("partitions assigned service={} count={} total={} restoring={}",
                 rt_.service_name, partitions.size(), parts_.size(), to_restore.size());
 }

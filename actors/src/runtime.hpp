@@ -71,6 +71,8 @@ struct runtime_counters {
   std::atomic<std::int64_t> partitions_lost{0};
   std::atomic<std::int64_t> partitions_restoring{0};
   std::atomic<std::int64_t> transactions_aborted{0};
+  /// Assignments and revocations the consumer group handed this instance.
+  std::atomic<std::int64_t> rebalance_callbacks{0};
 };
 
 /// The state of one partition number: journal state rows and local table rows in one
@@ -167,6 +169,9 @@ struct runtime {
   runtime_counters counters;
   failure_latch failure;
   std::atomic<bool> stop_requested{false};
+  /// True once the consumer group gave this instance its first assignment (even an empty
+  /// one): before that, the instance cannot tell what it will serve.
+  std::atomic<bool> assignment_received{false};
   /// The policies for records that do not decode and handlers that throw (never null
   /// while running; the production policy lives in the sink).
   processing_error_policy on_decode_error;

@@ -12,10 +12,12 @@
 #include <eddy/log.hpp>
 
 #include "global_tables.hpp"
+#include "http_endpoint.hpp"
 #include "instance_slot.hpp"
 #include "journal_history.hpp"
 #include "poll_loop.hpp"
 #include "runtime.hpp"
+#include "service_face.hpp"
 #include "sink.hpp"
 
 namespace eddy {
@@ -94,16 +96,39 @@ struct service::impl {
   processing_error_policy on_handler_error;
   production_error_policy on_production_error;
 
-  void transition(service_state next) {
+  /// Why the service is in its state, for /health; guarded by `status_mtx`.
+  std::string state_reason = "run() was not called yet";
+  /// The HTTP endpoint while `run()` runs (`eddy.http.listen`), what it reads, and the
+  /// address it is bound to; guarded by `status_mtx`.
+  std::unique_ptr<detail::http_endpoint> http;
+  detail::service_face face;
+  std::string http_address;
+  mutable std::mutex status_mtx;
+
+  void transition(service_state next, std::string reason) {
+    {
+      std::lock_guard<std::mutex> guard{status_mtx};
+      state_reason = std::move(reason);
+    }
     state.store(next);
     logger().info("service state service={} state={}", name, to_string(next));
   }
 
+  std::string reason() const {
+    std::lock_guard<std::mutex> guard{status_mtx};
+    return state_reason;
+  }
+
   expected<void> fail(error err) {
     logger().error("service failed service={} error=\"{}\"", name, err.what());
-    transition(service_state::failed);
+    transition(service_state::failed, err.what());
     return err;
   }
+
+  /// Starts the HTTP endpoint if `eddy.http.listen` is set.
+  expected<void> start_http(std::map<std::string, int> consumed_partitions);
+  /// Stops it (when `run()` returns, however it returns).
+  void stop_http();
 
   expected<void> run(bool handle_signals);
 
@@ -225,6 +250,11 @@ expected<std::optional<std::string>> service::lookup(const std::string& topic,
   return state->store.get(detail::table_row_key(topic, key));
 }
 
+std::string service::http_address() const {
+  std::lock_guard<std::mutex> guard{impl_->status_mtx};
+  return impl_->http_address;
+}
+
 std::vector<std::int32_t> service::owned_partitions() const {
   std::lock_guard<std::mutex> guard{impl_->rt.states_mtx};
   std::vector<std::int32_t> result;
@@ -304,8 +334,50 @@ expected<void> service::run(bool handle_signals) {
   return impl_->run(handle_signals);
 }
 
+expected<void> service::impl::start_http(std::map<std::string, int> consumed_partitions) {
+  auto where = cfg.http_listen();
+  if (!where)
+    return {};
+  face.service_name = name;
+  face.group_id = cfg.get("consumer.group.id").value_or(cfg.get("group.id").value_or(name));
+  face.declared_topics = topics;
+  face.consumed_partitions = std::move(consumed_partitions);
+  face.state = [this] { return state.load(); };
+  face.reason = [this] { return reason(); };
+  face.rt = &rt;
+  auto endpoint =
+    std::make_unique<detail::http_endpoint>(cfg.http_threads(), cfg.http_max_body_bytes());
+  detail::add_service_routes(*endpoint, face);
+  auto bound = endpoint->bind(*where);
+  if (!bound)
+    return bound.error_value();
+  face.instance = *bound;
+  endpoint->serve();
+  logger().info("http endpoint service={} address={}", name, *bound);
+  std::lock_guard<std::mutex> guard{status_mtx};
+  http = std::move(endpoint);
+  http_address = *bound;
+  return {};
+}
+
+void service::impl::stop_http() {
+  std::unique_ptr<detail::http_endpoint> endpoint;
+  {
+    std::lock_guard<std::mutex> guard{status_mtx};
+    endpoint = std::move(http);
+    http_address.clear();
+  }
+  if (endpoint)
+    endpoint->stop();
+}
+
 expected<void> service::impl::run(bool handle_signals) {
-  transition(service_state::starting);
+  transition(service_state::starting, "connecting to the cluster and preparing its topics");
+  // However run() returns, the endpoint stops with it.
+  struct http_stop {
+    service::impl& self;
+    ~http_stop() { self.stop_http(); }
+  } stop_http_on_return{*this};
   signal_scope signals{handle_signals};
   if (auto valid = cfg.validate(); !valid)
     return fail(valid.error_value());
@@ -325,14 +397,21 @@ expected<void> service::impl::run(bool handle_signals) {
   rt.batch_max_records = std::min(cfg.batch_max_records(), cfg.credit_window());
   rt.commit_interval = cfg.commit_interval();
   rt.shutdown_timeout = cfg.shutdown_timeout();
-  rt.on_stopping = [this] { transition(service_state::stopping); };
+  rt.on_stopping = [this] {
+    auto failure = rt.failure.first();
+    transition(service_state::stopping,
+               failure ? "failing: " + failure->what() : std::string{"stop requested"});
+  };
   rt.on_restoring = [this](bool restoring) {
     // A restore cancelled by a stop must not make a stopping service look running again.
     auto now = state.load();
     if (now == service_state::stopping || now == service_state::stopped
         || now == service_state::failed)
       return;
-    transition(restoring ? service_state::restoring : service_state::running);
+    if (restoring)
+      transition(service_state::restoring, "restoring the state of assigned partitions");
+    else
+      transition(service_state::running, "serving its assigned partitions");
   };
   rt.exactly_once = cfg.guarantee() == processing_guarantee::exactly_once;
   // A read_committed fetch (librdkafka's default isolation) that finds nothing stable waits
@@ -471,18 +550,25 @@ expected<void> service::impl::run(bool handle_signals) {
         }
       });
   }
+  std::map<std::string, int> partition_counts;
+  for (auto& topic : subscription)
+    if (auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout()))
+      partition_counts[topic] = *count;
   std::optional<detail::global_table_reader> global_tables;
+  std::map<std::string, int> global_counts;
+  for (auto& [topic, table] : rt.global_tables) {
+    auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
+    if (!count)
+      return fail(
+        error{errc::topic_error, "global table topic '" + topic
+                                   + "' is not available: " + count.error_value().message});
+    global_counts[topic] = partition_counts[topic] = *count;
+  }
+  if (auto started = start_http(partition_counts); !started)
+    return fail(started.error_value());
   if (!rt.global_tables.empty()) {
-    std::map<std::string, int> counts;
-    for (auto& [topic, table] : rt.global_tables) {
-      auto count = internal::partition_count(*out.producer(), topic, cfg.startup_timeout());
-      if (!count)
-        return fail(
-          error{errc::topic_error, "global table topic '" + topic
-                                     + "' is not available: " + count.error_value().message});
-      counts[topic] = *count;
-    }
-    transition(service_state::restoring);
+    auto counts = std::move(global_counts);
+    transition(service_state::restoring, "loading its global tables");
     global_tables.emplace(rt, rt.make_restore_consumer(), std::move(counts));
     if (auto loaded =
           global_tables->load(std::max(rt.shutdown_timeout, std::chrono::milliseconds{20000}));
@@ -512,8 +598,13 @@ expected<void> service::impl::run(bool handle_signals) {
     // fast without it.
     caf_cfg.set("work-stealing.moderate-poll-attempts",
                 static_cast<std::size_t>(cfg.scheduler_idle_polls()));
+#if defined(__SANITIZE_THREAD__)
+    // TSan builds: the work-sharing scheduler hands jobs over under a mutex that TSan
+    // sees; work stealing does it with spin locks inside the uninstrumented libcaf_core.
+    caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+#endif
     caf::actor_system system{caf_cfg};
-    transition(service_state::running);
+    transition(service_state::running, "serving its assigned partitions");
     {
       std::lock_guard<std::mutex> guard{publish_mtx};
       publishing = true;
@@ -534,7 +625,7 @@ expected<void> service::impl::run(bool handle_signals) {
     return fail(*failed);
   if (!outcome)
     return fail(outcome.error_value());
-  transition(service_state::stopped);
+  transition(service_state::stopped, "stopped on request, its work committed");
   return {};
 }
 
@@ -564,8 +655,3 @@ int service::main(int argc, const char* const* argv, std::string name,
 }
 
 } // namespace eddy
-#if defined(__SANITIZE_THREAD__)
-    // TSan builds: the work-sharing scheduler hands jobs over under a mutex that TSan
-    // sees; work stealing does it with spin locks inside the uninstrumented libcaf_core.
-    caf_cfg.set("scheduler.policy", caf::atom("sharing"));
-#endif

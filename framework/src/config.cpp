@@ -68,6 +68,13 @@ constexpr setting settings[] = {
    "a journal event whose applier throws while a restore replays it: fail (stop with the "
    "partition, offset and error) or continue (log, count, skip: the state lacks it)",
    false, 0},
+  {"eddy.http.listen", "",
+   "HOST:PORT of the service's HTTP endpoint (/health, /ready, /topology); port 0 picks a "
+   "free one (the bound address is logged); empty: no endpoint",
+   false, 0},
+  {"eddy.http.threads", "4", "threads answering HTTP requests", true, 1},
+  {"eddy.http.max.body.bytes", "1048576", "largest HTTP request body accepted (larger: 413)",
+   true, 1},
   {"eddy.errors.production", "dead_letter",
    "an output the broker refuses for good (too large, invalid, unknown topic or partition): "
    "dead_letter, continue or fail; other delivery failures always stop the service",
@@ -109,6 +116,23 @@ bool split_assignment(const std::string& text, std::string& key, std::string& va
   key = trim(text.substr(0, eq));
   value = trim(text.substr(eq + 1));
   return !key.empty();
+}
+
+/// "host:port" or "[v6 host]:port" with a port from 0 to 65535.
+std::optional<listen_address> parse_listen_address(const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return std::nullopt;
+  auto host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']')
+      return std::nullopt;
+    host = host.substr(1, host.size() - 2);
+  }
+  auto port = parse_integer(text.substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535)
+    return std::nullopt;
+  return listen_address{host, static_cast<int>(*port)};
 }
 
 } // namespace
@@ -250,6 +274,11 @@ expected<void> config::validate() const {
       return error{errc::invalid_config, "setting '" + key
                                            + "' must be dead_letter, continue or fail, got '"
                                            + value + "'"};
+    if (key == "eddy.http.listen" && !value.empty() && !parse_listen_address(value))
+      return error{errc::invalid_config, "setting '" + key
+                                           + "' needs HOST:PORT with a port from 0 to 65535 "
+                                             "([HOST]:PORT for IPv6), got '"
+                                           + value + "'"};
     if (s->integer) {
       auto parsed = parse_integer(value);
       if (!parsed || *parsed < s->minimum)
@@ -360,6 +389,21 @@ error_response config::error_response_for(error_moment moment) const {
   auto key = std::string{"eddy.errors."} + to_string(moment);
   return parse_error_response(get(key).value_or(find_setting(key)->default_value))
     .value_or(error_response::dead_letter);
+}
+
+std::optional<listen_address> config::http_listen() const {
+  auto value = get("eddy.http.listen").value_or("");
+  if (value.empty())
+    return std::nullopt;
+  return parse_listen_address(value);
+}
+
+int config::http_threads() const {
+  return static_cast<int>(integer_setting("eddy.http.threads"));
+}
+
+std::size_t config::http_max_body_bytes() const {
+  return static_cast<std::size_t>(integer_setting("eddy.http.max.body.bytes"));
 }
 
 } // namespace eddy

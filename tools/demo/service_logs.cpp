@@ -27,4 +27,17 @@ std::string listening_endpoint(const std::string& log) {
   return log.substr(start, end - start);
 }
 
+std::string framework_endpoint(const std::string& log) {
+  auto line = log.find("http endpoint service=");
+  if (line == std::string::npos)
+    return {};
+  static const std::string marker = "address=";
+  auto at = log.find(marker, line);
+  if (at == std::string::npos)
+    return {};
+  auto start = at + marker.size();
+  auto end = log.find_first_of(" \n", start);
+  return end == std::string::npos ? std::string{} : log.substr(start, end - start);
+}
+
 } // namespace shop_demo

@@ -49,6 +49,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
+using shop_demo::framework_endpoint;
 using shop_demo::last_service_state;
 using shop_demo::listening_endpoint;
 using options = shop_demo::demo_options;
@@ -225,7 +226,8 @@ private:
         auto label = svc->name + "-" + std::to_string(n);
         std::vector<std::string> args{"-X", "bootstrap.servers=" + opts_.bootstrap,
                                       "-X", "group.id=" + group_of(*svc),
-                                      "-X", "eddy.state.dir=" + (dir_ / label).string()};
+                                      "-X", "eddy.state.dir=" + (dir_ / label).string(),
+                                      "-X", "eddy.http.listen=127.0.0.1:0"};
         if (svc->exactly_once)
           args.insert(args.end(), {"-X", "eddy.processing.guarantee=exactly_once"});
         if (svc->http) {
@@ -320,6 +322,16 @@ private:
     return {};
   }
 
+  /// Where each instance's own endpoint (eddy.http.listen) answers.
+  void print_framework_endpoints() {
+    std::printf("service endpoints (GET /health, /ready, /topology):");
+    for (auto& inst : instances_) {
+      auto address = framework_endpoint(inst.process->output());
+      std::printf(" %s=%s", inst.label.c_str(), address.empty() ? "?" : address.c_str());
+    }
+    std::printf("\n");
+  }
+
   /// Waits until every service is ready; false if interrupted.
   bool wait_until_ready() {
     auto started = clock_type::now();
@@ -341,6 +353,7 @@ private:
         if (now - *ready_since >= settle_time) {
           progress_.finish();
           std::printf("all services ready after %.1f s\n", waited);
+          print_framework_endpoints();
           return true;
         }
       } else {

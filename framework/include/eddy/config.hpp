@@ -12,6 +12,7 @@
 /// `EDDY_CREDIT_WINDOW=x` → `eddy.credit.window` (upper case, `_` for `.`).
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -32,6 +33,13 @@ enum class processing_guarantee {
   at_least_once,
   /// Outputs and input offsets commit in one Kafka transaction: each effect once.
   exactly_once,
+};
+
+/// A TCP address to listen on: a host name or IP address (empty: every interface) and a
+/// port (0: any free one).
+struct listen_address {
+  std::string host;
+  int port = 0;
 };
 
 /// A validated-on-demand set of configuration keys and values.
@@ -130,6 +138,18 @@ public:
   /// Whether a restore logs, counts and skips a journal event its applier rejects instead
   /// of failing. `eddy.errors.restore`: `fail` (the default) or `continue`.
   bool restore_skips_bad_events() const;
+
+  /// Where the service's HTTP endpoint listens (`eddy.http.listen`, HOST:PORT; port 0
+  /// picks a free one), or nullopt when it is off (unset or empty) or not a valid address
+  /// (`validate()` reports that).
+  std::optional<listen_address> http_listen() const;
+
+  /// Threads answering HTTP requests. `eddy.http.threads`, default 4.
+  int http_threads() const;
+
+  /// The largest HTTP request body accepted; larger ones get 413.
+  /// `eddy.http.max.body.bytes`, default 1 MiB.
+  std::size_t http_max_body_bytes() const;
 
   /// The response of the shipped policy for `moment`: `eddy.errors.decode`,
   /// `eddy.errors.handler` or `eddy.errors.production`, each `dead_letter` (the default),

@@ -244,6 +244,14 @@ public:
   expected<std::optional<std::string>> lookup(const std::string& topic,
                                               const std::string& key) const;
 
+  /// The address (HOST:PORT) the service's HTTP endpoint is bound to while `run()` runs
+  /// with `eddy.http.listen` set, the port chosen by the system when the setting asked for
+  /// port 0; empty otherwise. The endpoint answers `GET /health` (the lifecycle state and
+  /// why, JSON), `GET /ready` (200 only while running with every assigned partition
+  /// restored, 503 with the reason otherwise) and `GET /topology` (what the service
+  /// consumes, journals, keeps and declares, with partition counts and its assignment).
+  std::string http_address() const;
+
   /// The partition numbers of the consumed topics currently assigned to this instance.
   std::vector<std::int32_t> owned_partitions() const;
 

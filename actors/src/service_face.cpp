@@ -1,0 +1,122 @@
+#include "service_face.hpp"
+
+#include "service_metrics.hpp"
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+namespace eddy::detail {
+
+namespace {
+
+using nlohmann::json;
+
+json health_of(const service_face& face) {
+  auto& counters = face.rt->counters;
+  return json{{"service", face.service_name},
+              {"state", to_string(face.state())},
+              {"reason", face.reason()},
+              {"ready", face.ready()},
+              {"assigned_partitions", counters.assigned_partitions.load()},
+              {"partitions_restoring", counters.partitions_restoring.load()}};
+}
+
+/// Why a service that is not ready is not.
+std::string not_ready_because(const service_face& face) {
+  if (face.state() != service_state::running)
+    return std::string{"the service is "} + to_string(face.state()) + ": " + face.reason();
+  if (!face.rt->assignment_received.load())
+    return "waiting for the consumer group's first assignment";
+  return std::to_string(face.rt->counters.partitions_restoring.load())
+         + " assigned partitions are restoring their state";
+}
+
+int partitions_of(const service_face& face, const std::string& topic) {
+  if (auto found = face.consumed_partitions.find(topic);
+      found != face.consumed_partitions.end())
+    return found->second;
+  for (auto& spec : face.declared_topics)
+    if (spec.name == topic)
+      return spec.partitions;
+  return 0;
+}
+
+json topology_of(const service_face& face) {
+  auto& rt = *face.rt;
+  json consumes = json::array();
+  for (auto& [topic, fn] : rt.handlers)
+    consumes.push_back({{"topic", topic}, {"partitions", partitions_of(face, topic)}});
+  json tables = json::array();
+  for (auto& [topic, table] : rt.local_tables)
+    tables.push_back({{"topic", topic}, {"partitions", table.partitions}});
+  json global_tables = json::array();
+  for (auto& [topic, table] : rt.global_tables)
+    global_tables.push_back({{"topic", topic}, {"partitions", partitions_of(face, topic)}});
+  json repartitions = json::array();
+  for (auto& [name, topic] : rt.repartitions)
+    repartitions.push_back(
+      {{"name", name}, {"topic", topic}, {"partitions", partitions_of(face, topic)}});
+  json declared = json::array();
+  for (auto& spec : face.declared_topics) {
+    json entry{{"topic", spec.name}, {"partitions", spec.partitions}};
+    if (!spec.configs.empty())
+      entry["configs"] = spec.configs;
+    declared.push_back(std::move(entry));
+  }
+  json journal = nullptr;
+  if (rt.journal) {
+    journal = {{"topic", rt.journal->topic}, {"partitions", rt.journal->partitions}};
+    if (!rt.journal->snapshot_topic.empty())
+      journal["snapshots"] = rt.journal->snapshot_topic;
+  }
+  json owned = json::array();
+  {
+    std::lock_guard<std::mutex> guard{rt.states_mtx};
+    for (auto& [partition, topics] : rt.assigned_numbers)
+      owned.push_back(partition);
+  }
+  return json{{"service", face.service_name},
+              {"group_id", face.group_id},
+              {"guarantee", rt.exactly_once ? "exactly_once" : "at_least_once"},
+              {"consumes", std::move(consumes)},
+              {"journal", std::move(journal)},
+              {"tables", std::move(tables)},
+              {"global_tables", std::move(global_tables)},
+              {"repartitions", std::move(repartitions)},
+              {"dead_letter_topic", rt.dead_letter_topic},
+              {"declared_topics", std::move(declared)},
+              {"assignment",
+               {{"received", rt.assignment_received.load()},
+                {"partitions", std::move(owned)},
+                {"restoring", rt.counters.partitions_restoring.load()}}}};
+}
+
+} // namespace
+
+bool service_face::ready() const {
+  return state() == service_state::running && rt->assignment_received.load()
+         && rt->counters.partitions_restoring.load() == 0;
+}
+
+void add_service_routes(http_endpoint& endpoint, const service_face& face) {
+  endpoint.get("/health", [&face](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, 200, health_of(face));
+  });
+  endpoint.get("/ready", [&face](const httplib::Request&, httplib::Response& res) {
+    if (face.ready())
+      reply_json(res, 200, json{{"ready", true}, {"service", face.service_name}});
+    else
+      reply_json(res, 503,
+                 json{{"ready", false},
+                      {"service", face.service_name},
+                      {"reason", not_ready_because(face)}});
+  });
+  endpoint.get("/topology", [&face](const httplib::Request&, httplib::Response& res) {
+    reply_json(res, 200, topology_of(face));
+  });
+  endpoint.get("/metrics", [&face](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics_text(face), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+} // namespace eddy::detail

@@ -1,0 +1,101 @@
+#include "service_metrics.hpp"
+
+#include <cstdint>
+#include <sstream>
+#include <vector>
+
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
+namespace eddy::detail {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+class exposition {
+public:
+  explicit exposition(const service_face& face)
+    : labels_{{"service", face.service_name}, {"instance", face.instance}} {}
+
+  void counter(const char* name, const char* help, const std::atomic<std::int64_t>& value) {
+    ClientMetric metric;
+    metric.label = labels_;
+    metric.counter.value = static_cast<double>(value.load());
+    families_.push_back({name, help, MetricType::Counter, {metric}});
+  }
+
+  void gauge(const char* name, const char* help, double value) {
+    ClientMetric metric;
+    metric.label = labels_;
+    metric.gauge.value = value;
+    families_.push_back({name, help, MetricType::Gauge, {metric}});
+  }
+
+  std::string text() const {
+    std::ostringstream out;
+    prometheus::TextSerializer{}.Serialize(out, families_);
+    return out.str();
+  }
+
+private:
+  std::vector<ClientMetric::Label> labels_;
+  std::vector<MetricFamily> families_;
+};
+
+} // namespace
+
+std::string metrics_text(const service_face& face) {
+  auto& c = face.rt->counters;
+  exposition out{face};
+  out.counter("eddy_records_handled_total", "Records handed to handlers.", c.records_handled);
+  out.counter("eddy_records_emitted_total",
+              "Records emitted by handlers, dead letters of consumed records included.",
+              c.records_emitted);
+  out.counter("eddy_records_skipped_total",
+              "Records a handler skipped (context::skipped), e.g. of a type not consumed.",
+              c.records_skipped);
+  out.counter("eddy_handler_errors_total",
+              "Handler calls that threw, and journal or table records a restore skipped.",
+              c.handler_errors);
+  out.counter("eddy_decode_errors_total", "Consumed records that did not decode.",
+              c.decode_errors);
+  out.counter("eddy_production_errors_total",
+              "Outputs the broker refused or that could not be delivered.",
+              c.production_errors);
+  out.counter("eddy_dead_letters_total",
+              "Failed records and refused outputs sent to the dead-letter topic.",
+              c.dead_letters);
+  out.counter("eddy_errors_skipped_total",
+              "Failed records and refused outputs the error policy skipped.", c.errors_skipped);
+  out.counter("eddy_commits_total", "Offset commits (exactly_once: committed transactions).",
+              c.commits);
+  out.counter("eddy_transactions_aborted_total",
+              "exactly_once: transactions aborted (their work is handled again).",
+              c.transactions_aborted);
+  out.counter("eddy_events_restored_total", "Journal events replayed into state stores.",
+              c.events_restored);
+  out.counter("eddy_rebalances_total",
+              "Assignments and revocations the consumer group handed this instance.",
+              c.rebalance_callbacks);
+  out.counter("eddy_partitions_lost_total",
+              "Partitions taken from this instance without a revocation.", c.partitions_lost);
+  out.counter("eddy_pauses_total", "Times a partition was paused for lack of credit.",
+              c.pauses);
+  out.counter("eddy_fetch_wakeups_total",
+              "Fetchers woken after librdkafka 2.0.2 left them idle with a full queue.",
+              c.fetch_wakeups);
+  out.gauge("eddy_assigned_partitions", "Partitions assigned to this instance.",
+            static_cast<double>(c.assigned_partitions.load()));
+  out.gauge("eddy_paused_partitions", "Partitions paused for lack of credit.",
+            static_cast<double>(c.paused_partitions.load()));
+  out.gauge("eddy_partitions_restoring", "Assigned partitions still restoring their state.",
+            static_cast<double>(c.partitions_restoring.load()));
+  out.gauge("eddy_ready", "1 while running with every assigned partition restored, else 0.",
+            face.ready() ? 1.0 : 0.0);
+  return out.text();
+}
+
+} // namespace eddy::detail
