@@ -11,6 +11,7 @@
 #include <eddy/internal/kafka.hpp>
 #include <eddy/log.hpp>
 
+#include "consumer_stats.hpp"
 #include "global_tables.hpp"
 #include "http_endpoint.hpp"
 #include "instance_slot.hpp"
@@ -103,6 +104,8 @@ struct service::impl {
   std::unique_ptr<detail::http_endpoint> http;
   detail::service_face face;
   std::string http_address;
+  /// The group consumer's lag per partition, for /metrics (fed while the endpoint is on).
+  detail::consumer_stats consumer_stats;
   mutable std::mutex status_mtx;
 
   void transition(service_state next, std::string reason) {
@@ -345,6 +348,7 @@ expected<void> service::impl::start_http(std::map<std::string, int> consumed_par
   face.state = [this] { return state.load(); };
   face.reason = [this] { return reason(); };
   face.rt = &rt;
+  face.consumer_lag = &consumer_stats;
   auto endpoint =
     std::make_unique<detail::http_endpoint>(cfg.http_threads(), cfg.http_max_body_bytes());
   detail::add_service_routes(*endpoint, face);
@@ -579,6 +583,12 @@ expected<void> service::impl::run(bool handle_signals) {
   detail::poll_loop src{rt};
   std::string reason;
   (*consumer_conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(&src), reason);
+  if (cfg.http_listen()) {
+    // Statistics feed /metrics the consumer lag per partition.
+    if (!cfg.get("statistics.interval.ms") && !cfg.get("consumer.statistics.interval.ms"))
+      (*consumer_conf)->set("statistics.interval.ms", "5000", reason);
+    (*consumer_conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&consumer_stats), reason);
+  }
   auto consumer = internal::make_consumer(**consumer_conf);
   if (!consumer)
     return fail(consumer.error_value());

@@ -12,6 +12,7 @@
 #include <eddy/internal/kafka.hpp>
 #include <eddy/service.hpp>
 
+#include "consumer_stats.hpp"
 #include "http_endpoint.hpp"
 #include "runtime.hpp"
 
@@ -32,6 +33,8 @@ struct service_face {
   std::function<service_state()> state;
   std::function<std::string()> reason;
   runtime* rt = nullptr;
+  /// The group consumer's lag per partition.
+  const consumer_stats* consumer_lag = nullptr;
 
   /// True while the service serves every partition it owns: running, assigned by its
   /// group, and nothing left to restore.

@@ -27,6 +27,21 @@ public:
     families_.push_back({name, help, MetricType::Counter, {metric}});
   }
 
+  /// A gauge per (topic, partition).
+  void partition_gauge(const char* name, const char* help,
+                       const consumer_stats::lag_map& values) {
+    MetricFamily family{name, help, MetricType::Gauge, {}};
+    for (auto& [where, value] : values) {
+      ClientMetric metric;
+      metric.label = labels_;
+      metric.label.push_back({"topic", where.first});
+      metric.label.push_back({"partition", std::to_string(where.second)});
+      metric.gauge.value = static_cast<double>(value);
+      family.metric.push_back(std::move(metric));
+    }
+    families_.push_back(std::move(family));
+  }
+
   void gauge(const char* name, const char* help, double value) {
     ClientMetric metric;
     metric.label = labels_;
@@ -93,6 +108,12 @@ std::string metrics_text(const service_face& face) {
             static_cast<double>(c.paused_partitions.load()));
   out.gauge("eddy_partitions_restoring", "Assigned partitions still restoring their state.",
             static_cast<double>(c.partitions_restoring.load()));
+  if (face.consumer_lag)
+    out.partition_gauge("eddy_consumer_lag",
+                        "Records between the group consumer's position and the partition's "
+                        "end, per assigned partition (librdkafka statistics, "
+                        "statistics.interval.ms apart).",
+                        face.consumer_lag->lag());
   out.gauge("eddy_ready", "1 while running with every assigned partition restored, else 0.",
             face.ready() ? 1.0 : 0.0);
   return out.text();

@@ -16,42 +16,28 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+spdlog::level::level_enum level_of(RdKafka::Event::Severity severity) {
+  switch (severity) {
+  case RdKafka::Event::EVENT_SEVERITY_EMERG:
+  case RdKafka::Event::EVENT_SEVERITY_ALERT:
+  case RdKafka::Event::EVENT_SEVERITY_CRITICAL:
+    return spdlog::level::critical;
+  case RdKafka::Event::EVENT_SEVERITY_ERROR:
+    return spdlog::level::err;
+  case RdKafka::Event::EVENT_SEVERITY_WARNING:
+    return spdlog::level::warn;
+  case RdKafka::Event::EVENT_SEVERITY_NOTICE:
+  case RdKafka::Event::EVENT_SEVERITY_INFO:
+    return spdlog::level::info;
+  default:
+    return spdlog::level::debug;
+  }
+}
+
 /// Sends librdkafka's log lines and client errors through Eddy's structured log.
 class log_bridge : public RdKafka::EventCb {
 public:
-  void event_cb(RdKafka::Event& event) override {
-    switch (event.type()) {
-    case RdKafka::Event::EVENT_LOG:
-      logger().log(level_of(event.severity()), "librdkafka facility={} {}", event.fac(),
-                   event.str());
-      break;
-    case RdKafka::Event::EVENT_ERROR:
-      logger().log(event.fatal() ? spdlog::level::critical : spdlog::level::warn,
-                   "librdkafka error=\"{}\" {}", RdKafka::err2str(event.err()), event.str());
-      break;
-    default:
-      break;
-    }
-  }
-
-private:
-  static spdlog::level::level_enum level_of(RdKafka::Event::Severity severity) {
-    switch (severity) {
-    case RdKafka::Event::EVENT_SEVERITY_EMERG:
-    case RdKafka::Event::EVENT_SEVERITY_ALERT:
-    case RdKafka::Event::EVENT_SEVERITY_CRITICAL:
-      return spdlog::level::critical;
-    case RdKafka::Event::EVENT_SEVERITY_ERROR:
-      return spdlog::level::err;
-    case RdKafka::Event::EVENT_SEVERITY_WARNING:
-      return spdlog::level::warn;
-    case RdKafka::Event::EVENT_SEVERITY_NOTICE:
-    case RdKafka::Event::EVENT_SEVERITY_INFO:
-      return spdlog::level::info;
-    default:
-      return spdlog::level::debug;
-    }
-  }
+  void event_cb(RdKafka::Event& event) override { log_event(event); }
 };
 
 log_bridge bridge;
@@ -75,6 +61,21 @@ std::vector<std::pair<std::string, std::string>> defaults(client_kind kind) {
 }
 
 } // namespace
+
+void log_event(RdKafka::Event& event) {
+  switch (event.type()) {
+  case RdKafka::Event::EVENT_LOG:
+    logger().log(level_of(event.severity()), "librdkafka facility={} {}", event.fac(),
+                 event.str());
+    break;
+  case RdKafka::Event::EVENT_ERROR:
+    logger().log(event.fatal() ? spdlog::level::critical : spdlog::level::warn,
+                 "librdkafka error=\"{}\" {}", RdKafka::err2str(event.err()), event.str());
+    break;
+  default:
+    break;
+  }
+}
 
 expected<std::unique_ptr<RdKafka::Conf>> make_conf(const config& cfg, client_kind kind) {
   std::unique_ptr<RdKafka::Conf> conf{RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL)};

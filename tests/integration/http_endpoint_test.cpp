@@ -71,7 +71,8 @@ eddy::config endpoint_config(const names& n, const std::string& listen) {
     .set("eddy.state.dir", n.state_dir)
     .set("eddy.commit.interval.ms", "200")
     .set("eddy.http.listen", listen)
-    .set("eddy.http.max.body.bytes", "64");
+    .set("eddy.http.max.body.bytes", "64")
+    .set("consumer.statistics.interval.ms", "500");
   return cfg;
 }
 
@@ -115,6 +116,16 @@ double sample(const std::string& exposition, const std::string& name) {
   for (std::string text; std::getline(in, text);)
     if (std::regex_match(text, match, line))
       return std::stod(match[1]);
+  return -1;
+}
+
+/// The value of the sample `name{...label="value"...}`, or -1 if absent.
+double sample_with(const std::string& exposition, const std::string& name,
+                   const std::string& label) {
+  std::istringstream in{exposition};
+  for (std::string text; std::getline(in, text);)
+    if (text.rfind(name + "{", 0) == 0 && text.find(label) != std::string::npos)
+      return std::stod(text.substr(text.rfind(' ') + 1));
   return -1;
 }
 
@@ -225,6 +236,13 @@ TEST_CASE("the endpoint is not ready while a partition restores, and says why") 
   CHECK(sample(after_load, "eddy_records_emitted_total") == load);
   CHECK(sample(after_load, "eddy_dead_letters_total") == 0);
   CHECK(sample(after_load, "eddy_rebalances_total") >= 1);
+  // Every record read: the lag of both input partitions falls to 0 (statistics each 500 ms).
+  auto lag_of = [&](int partition) {
+    return sample_with(metrics_of(address), "eddy_consumer_lag",
+                       "topic=\"" + n.in + "\",partition=\"" + std::to_string(partition)
+                         + "\"");
+  };
+  CHECK(eddy::test::eventually([&] { return lag_of(0) == 0 && lag_of(1) == 0; }, 20s));
   auto [accepted, verdict] = promtool_check(after_load);
   INFO("promtool check metrics: " << verdict);
   CHECK(accepted);

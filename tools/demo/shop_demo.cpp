@@ -324,7 +324,7 @@ private:
 
   /// Where each instance's own endpoint (eddy.http.listen) answers.
   void print_framework_endpoints() {
-    std::printf("service endpoints (GET /health, /ready, /topology):");
+    std::printf("service endpoints (GET /health, /ready, /topology, /metrics):");
     for (auto& inst : instances_) {
       auto address = framework_endpoint(inst.process->output());
       std::printf(" %s=%s", inst.label.c_str(), address.empty() ? "?" : address.c_str());

@@ -33,6 +33,11 @@ struct topic_spec {
 /// The error names the property librdkafka rejected.
 expected<std::unique_ptr<RdKafka::Conf>> make_conf(const config& cfg, client_kind kind);
 
+/// Logs a librdkafka log line or client error event through Eddy's structured log (what
+/// the event callback `make_conf` installs does); other events are ignored. For callbacks
+/// that replace it to handle more events.
+void log_event(RdKafka::Event& event);
+
 /// Creates a producer from `conf`; the error carries librdkafka's reason.
 expected<std::unique_ptr<RdKafka::Producer>> make_producer(RdKafka::Conf& conf);
 
