@@ -1,5 +1,7 @@
 #include "partition_task.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
@@ -237,12 +239,7 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
       ticket->generation = generation;
       ctx->begin(ticket, first.partition);
       std::int64_t handled = 0;
-      for (auto& r : batch.records) {
-        // After a `fail` nothing more is handled: the service stops at that record.
-        if (!ctx->failure().empty())
-          break;
-        ctx->handling(r);
-        ++handled;
+      auto call = [&](const record& r) {
         try {
           (*fn)(r, *ctx);
         } catch (const decode_error& e) {
@@ -251,6 +248,38 @@ caf::behavior partition_task(caf::event_based_actor*, runtime* rt,
           ctx->on_error(error_moment::handler, r, e.what());
         } catch (...) {
           ctx->on_error(error_moment::handler, r, "unknown exception");
+        }
+      };
+      if (rt->timing_handlers) {
+        histogram::tally took{rt->handler_seconds};
+        histogram::tally age{rt->record_age_seconds};
+        auto batch_began_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+        for (auto& r : batch.records) {
+          if (!ctx->failure().empty())
+            break;
+          ctx->handling(r);
+          ++handled;
+          if (r.timestamp_ms >= 0)
+            age.observe(
+              static_cast<double>(std::max<std::int64_t>(batch_began_ms - r.timestamp_ms, 0))
+              / 1000.0);
+          auto began = std::chrono::steady_clock::now();
+          call(r);
+          took.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+        }
+        rt->handler_seconds.add(took);
+        rt->record_age_seconds.add(age);
+      } else {
+        for (auto& r : batch.records) {
+          // After a `fail` nothing more is handled: the service stops at that record.
+          if (!ctx->failure().empty())
+            break;
+          ctx->handling(r);
+          ++handled;
+          call(r);
         }
       }
       rt->counters.records_handled.fetch_add(handled);

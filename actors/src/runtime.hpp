@@ -20,6 +20,7 @@
 #include <eddy/service.hpp>
 #include <eddy/state_store.hpp>
 
+#include "histogram.hpp"
 #include "sink.hpp"
 
 namespace eddy::detail {
@@ -167,6 +168,12 @@ struct runtime {
   /// Called on the source's thread when a restore begins (true) and ends (false).
   std::function<void(bool)> on_restoring;
   runtime_counters counters;
+  /// True while /metrics is served: the partition tasks then time their handlers.
+  bool timing_handlers = false;
+  /// Seconds per handler call, and each record's age when its handler began (now − the
+  /// record's timestamp), observed while `timing_handlers`.
+  histogram handler_seconds{handler_seconds_bounds};
+  histogram record_age_seconds{record_age_seconds_bounds};
   failure_latch failure;
   std::atomic<bool> stop_requested{false};
   /// True once the consumer group gave this instance its first assignment (even an empty

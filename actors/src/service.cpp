@@ -349,6 +349,7 @@ expected<void> service::impl::start_http(std::map<std::string, int> consumed_par
   face.reason = [this] { return reason(); };
   face.rt = &rt;
   face.consumer_lag = &consumer_stats;
+  rt.timing_handlers = true;
   auto endpoint =
     std::make_unique<detail::http_endpoint>(cfg.http_threads(), cfg.http_max_body_bytes());
   detail::add_service_routes(*endpoint, face);

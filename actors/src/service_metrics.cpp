@@ -1,6 +1,7 @@
 #include "service_metrics.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <sstream>
 #include <vector>
 
@@ -40,6 +41,21 @@ public:
       family.metric.push_back(std::move(metric));
     }
     families_.push_back(std::move(family));
+  }
+
+  void histogram_family(const char* name, const char* help, const histogram& h) {
+    ClientMetric metric;
+    metric.label = labels_;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i <= histogram::buckets; ++i) {
+      cumulative += h.count_in(i);
+      metric.histogram.bucket.push_back(
+        {cumulative,
+         i < histogram::buckets ? h.bounds()[i] : std::numeric_limits<double>::infinity()});
+    }
+    metric.histogram.sample_count = cumulative;
+    metric.histogram.sample_sum = h.sum();
+    families_.push_back({name, help, MetricType::Histogram, {metric}});
   }
 
   void gauge(const char* name, const char* help, double value) {
@@ -114,6 +130,12 @@ std::string metrics_text(const service_face& face) {
                         "end, per assigned partition (librdkafka statistics, "
                         "statistics.interval.ms apart).",
                         face.consumer_lag->lag());
+  out.histogram_family("eddy_handler_seconds", "Time a handler took per record.",
+                       face.rt->handler_seconds);
+  out.histogram_family("eddy_record_age_seconds",
+                       "A record's age when its handler began: now minus the record's "
+                       "timestamp.",
+                       face.rt->record_age_seconds);
   out.gauge("eddy_ready", "1 while running with every assigned partition restored, else 0.",
             face.ready() ? 1.0 : 0.0);
   return out.text();

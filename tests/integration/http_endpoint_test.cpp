@@ -236,6 +236,11 @@ TEST_CASE("the endpoint is not ready while a partition restores, and says why") 
   CHECK(sample(after_load, "eddy_records_emitted_total") == load);
   CHECK(sample(after_load, "eddy_dead_letters_total") == 0);
   CHECK(sample(after_load, "eddy_rebalances_total") >= 1);
+  // Every handler call timed, every record's age observed (the test just produced them).
+  CHECK(sample(after_load, "eddy_handler_seconds_count") == load);
+  CHECK(sample(after_load, "eddy_record_age_seconds_count") == load);
+  CHECK(sample_with(after_load, "eddy_record_age_seconds_bucket", "le=\"+Inf\"") == load);
+  CHECK(sample_with(after_load, "eddy_record_age_seconds_bucket", "le=\"0.001\"") < load);
   // Every record read: the lag of both input partitions falls to 0 (statistics each 500 ms).
   auto lag_of = [&](int partition) {
     return sample_with(metrics_of(address), "eddy_consumer_lag",
