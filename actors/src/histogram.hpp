@@ -22,12 +22,14 @@ public:
   static constexpr std::size_t buckets = 12;
   using bounds_type = std::array<double, buckets>;
 
-  explicit constexpr histogram(const bounds_type& bounds) noexcept : bounds_(bounds) {}
+  explicit constexpr histogram(const bounds_type& bounds) noexcept
+    : bounds_(bounds) {}
 
   /// Observations of one batch, before they are added to the histogram.
   class tally {
   public:
-    explicit tally(const histogram& of) noexcept : bounds_(&of.bounds_) {}
+    explicit tally(const histogram& of) noexcept
+      : bounds_(&of.bounds_) {}
     void observe(double seconds) noexcept {
       auto at = std::lower_bound(bounds_->begin(), bounds_->end(), seconds) - bounds_->begin();
       ++counts_[static_cast<std::size_t>(at)];

@@ -329,11 +329,15 @@ void poll_loop::dispatch_all() {
 
 void poll_loop::apply_credit() {
   // Resume at half the window so a partition does not flap between paused and running.
-  for (auto& [key, p] : parts_)
+  std::int64_t in_flight = 0;
+  for (auto& [key, p] : parts_) {
+    in_flight += p.progress->in_flight();
     if (p.paused && !p.restoring
         && p.progress->in_flight() + static_cast<std::int64_t>(p.pending.size())
              <= rt_.credit_window / 2)
       set_paused(p, false);
+  }
+  rt_.counters.records_in_flight.store(in_flight);
 }
 
 void poll_loop::set_paused(assigned_partition& p, bool paused) {

@@ -63,6 +63,14 @@ public:
                    + std::to_string(settings_.watermark_attempts) + " attempts: " + last};
   }
 
+  /// Publishes each job's progress for /metrics.
+  void publish(const std::vector<replay_job>& jobs) {
+    std::lock_guard<std::mutex> guard{rt_.restores_mtx};
+    for (auto& job : jobs)
+      rt_.restores[{job.topic, job.partition}] = {
+        job.replayed, job.replayed + std::max<std::int64_t>(job.high - job.next, 0)};
+  }
+
   /// Reads every job's partition from `next` to `high` into its `apply`, checkpointing its
   /// store as it goes; fails unless every job reached its end.
   expected<void> replay(std::vector<replay_job>& jobs) {
@@ -87,6 +95,8 @@ public:
     auto open = start.size();
     reader_.assign(start);
     restore_progress progress{rt_.service_name, total, settings_.progress};
+    publish(jobs);
+    auto last_published = clock::now();
     auto last_progress = clock::now();
     auto last_commit = clock::now();
     auto finish = [&](replay_job& job) {
@@ -144,6 +154,10 @@ public:
       progress.advance(now);
       if (job.next >= job.high)
         finish(job);
+      if (now - last_published > std::chrono::milliseconds{200}) {
+        publish(jobs);
+        last_published = now;
+      }
       if (now - last_commit > std::chrono::seconds{2}) {
         // Rarely: staged rows coalesce per key, so SQLite writes each key once per commit.
         if (auto saved = checkpoint(jobs); !saved)
@@ -152,6 +166,7 @@ public:
       }
     }
     reader_.unassign();
+    publish(jobs);
     progress.finish(start.size());
     if (rt_.on_restoring)
       rt_.on_restoring(false);

@@ -72,6 +72,9 @@ struct runtime_counters {
   std::atomic<std::int64_t> partitions_lost{0};
   std::atomic<std::int64_t> partitions_restoring{0};
   std::atomic<std::int64_t> transactions_aborted{0};
+  /// Records handed to partition tasks and not yet complete (handled, outputs delivered
+  /// and, in exactly_once, committed), as the poll loop last summed them (every 5 ms).
+  std::atomic<std::int64_t> records_in_flight{0};
   /// Assignments and revocations the consumer group handed this instance.
   std::atomic<std::int64_t> rebalance_callbacks{0};
 };
@@ -102,6 +105,12 @@ inline std::string table_row_key(const std::string& topic, std::string_view key)
 inline bool is_table_row(const std::string& row) {
   return row.size() >= 3 && row.compare(0, 3, std::string_view{"\0t:", 3}) == 0;
 }
+
+/// How far the last restore of one journal or table partition got, for /metrics.
+struct restore_figures {
+  std::int64_t restored = 0;
+  std::int64_t to_restore = 0;
+};
 
 /// A local table: co-partitioned with the inputs, restored with the partition's state.
 struct local_table_spec {
@@ -168,6 +177,10 @@ struct runtime {
   /// Called on the source's thread when a restore begins (true) and ends (false).
   std::function<void(bool)> on_restoring;
   runtime_counters counters;
+  /// (topic, partition) → the progress of the last restore of that partition this instance
+  /// ran, published by the restore pass a few times a second.
+  std::mutex restores_mtx;
+  std::map<std::pair<std::string, std::int32_t>, restore_figures> restores;
   /// True while /metrics is served: the partition tasks then time their handlers.
   bool timing_handlers = false;
   /// Seconds per handler call, and each record's age when its handler began (now − the

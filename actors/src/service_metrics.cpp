@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -29,15 +31,15 @@ public:
   }
 
   /// A gauge per (topic, partition).
-  void partition_gauge(const char* name, const char* help,
-                       const consumer_stats::lag_map& values) {
+  template <class Map, class Value>
+  void partition_gauge(const char* name, const char* help, const Map& values, Value value_of) {
     MetricFamily family{name, help, MetricType::Gauge, {}};
     for (auto& [where, value] : values) {
       ClientMetric metric;
       metric.label = labels_;
       metric.label.push_back({"topic", where.first});
       metric.label.push_back({"partition", std::to_string(where.second)});
-      metric.gauge.value = static_cast<double>(value);
+      metric.gauge.value = static_cast<double>(value_of(value));
       family.metric.push_back(std::move(metric));
     }
     families_.push_back(std::move(family));
@@ -122,6 +124,10 @@ std::string metrics_text(const service_face& face) {
             static_cast<double>(c.assigned_partitions.load()));
   out.gauge("eddy_paused_partitions", "Partitions paused for lack of credit.",
             static_cast<double>(c.paused_partitions.load()));
+  out.gauge("eddy_records_in_flight",
+            "Records handed to partition tasks and not yet complete (outputs delivered, "
+            "offsets committable).",
+            static_cast<double>(c.records_in_flight.load()));
   out.gauge("eddy_partitions_restoring", "Assigned partitions still restoring their state.",
             static_cast<double>(c.partitions_restoring.load()));
   if (face.consumer_lag)
@@ -129,7 +135,21 @@ std::string metrics_text(const service_face& face) {
                         "Records between the group consumer's position and the partition's "
                         "end, per assigned partition (librdkafka statistics, "
                         "statistics.interval.ms apart).",
-                        face.consumer_lag->lag());
+                        face.consumer_lag->lag(), [](std::int64_t lag) { return lag; });
+  {
+    std::map<std::pair<std::string, std::int32_t>, restore_figures> restores;
+    {
+      std::lock_guard<std::mutex> guard{face.rt->restores_mtx};
+      restores = face.rt->restores;
+    }
+    out.partition_gauge("eddy_restore_records_restored",
+                        "Records the last restore of a journal or table partition replayed.",
+                        restores, [](const restore_figures& f) { return f.restored; });
+    out.partition_gauge("eddy_restore_records_to_restore",
+                        "Records the last restore of a journal or table partition had to "
+                        "replay (restored / to_restore is its progress).",
+                        restores, [](const restore_figures& f) { return f.to_restore; });
+  }
   out.histogram_family("eddy_handler_seconds", "Time a handler took per record.",
                        face.rt->handler_seconds);
   out.histogram_family("eddy_record_age_seconds",

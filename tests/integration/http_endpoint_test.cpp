@@ -220,6 +220,14 @@ TEST_CASE("the endpoint is not ready while a partition restores, and says why") 
   // Metrics: the restore's four events, then the load's records, handled and emitted.
   auto before = metrics_of(address);
   CHECK(sample(before, "eddy_events_restored_total") == 4);
+  double restored = 0;
+  for (int partition : {0, 1}) {
+    auto at = "topic=\"" + n.journal + "\",partition=\"" + std::to_string(partition) + "\"";
+    auto done = sample_with(before, "eddy_restore_records_restored", at);
+    CHECK(done == sample_with(before, "eddy_restore_records_to_restore", at));
+    restored += done;
+  }
+  CHECK(restored == 4);
   CHECK(sample(before, "eddy_records_handled_total") == 0);
   CHECK(sample(before, "eddy_ready") == 1);
   CHECK(sample(before, "eddy_assigned_partitions") == 2);
@@ -248,6 +256,8 @@ TEST_CASE("the endpoint is not ready while a partition restores, and says why") 
                          + "\"");
   };
   CHECK(eddy::test::eventually([&] { return lag_of(0) == 0 && lag_of(1) == 0; }, 20s));
+  CHECK(eddy::test::eventually(
+    [&] { return sample(metrics_of(address), "eddy_records_in_flight") == 0; }, 20s));
   auto [accepted, verdict] = promtool_check(after_load);
   INFO("promtool check metrics: " << verdict);
   CHECK(accepted);
