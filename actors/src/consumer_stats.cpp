@@ -1,5 +1,7 @@
 #include "consumer_stats.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <eddy/internal/kafka.hpp>
@@ -27,13 +29,19 @@ void consumer_stats::apply(const std::string& report) {
     if (!stats.contains("partitions"))
       continue;
     for (auto& [number, partition] : stats["partitions"].items()) {
-      // Partition -1 is librdkafka's internal "unassigned" queue; a lag of -1 is unknown
-      // (no position or end offset yet); "none" is a partition this consumer does not fetch.
+      // Partition -1 is librdkafka's internal "unassigned" queue; "none" is a partition this
+      // consumer does not fetch. The service's position: past the last record it was handed
+      // (app_offset), or where it started (the committed offset) before it read any;
+      // negative offsets are librdkafka's "none yet".
       auto id = std::stoi(number);
-      auto lag = partition.value("consumer_lag", std::int64_t{-1});
-      if (id < 0 || lag < 0 || partition.value("fetch_state", "none") == "none")
+      if (id < 0 || partition.value("fetch_state", "none") == "none")
         continue;
-      fresh[{topic, id}] = lag;
+      auto end = partition.value(read_committed_ ? "ls_offset" : "hi_offset", std::int64_t{-1});
+      auto position = std::max(partition.value("app_offset", std::int64_t{-1}),
+                               partition.value("committed_offset", std::int64_t{-1}));
+      if (end < 0 || position < 0)
+        continue;
+      fresh[{topic, id}] = std::max<std::int64_t>(end - position, 0);
     }
   }
   std::lock_guard<std::mutex> guard{mtx_};

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -50,8 +51,7 @@ public:
         counts_[i].fetch_add(t.counts_[i], std::memory_order_relaxed);
         t.counts_[i] = 0;
       }
-    auto micros = static_cast<std::int64_t>(t.sum_ * 1e6);
-    sum_micros_.fetch_add(micros, std::memory_order_relaxed);
+    sum_nanos_.fetch_add(std::llround(t.sum_ * 1e9), std::memory_order_relaxed);
     t.sum_ = 0;
   }
 
@@ -62,15 +62,15 @@ public:
     return counts_[i].load(std::memory_order_relaxed);
   }
 
-  /// The sum of all observations, in seconds (to the microsecond).
+  /// The sum of all observations, in seconds (to the nanosecond).
   double sum() const noexcept {
-    return static_cast<double>(sum_micros_.load(std::memory_order_relaxed)) / 1e6;
+    return static_cast<double>(sum_nanos_.load(std::memory_order_relaxed)) / 1e9;
   }
 
 private:
   bounds_type bounds_;
   std::array<std::atomic<std::uint64_t>, buckets + 1> counts_{};
-  std::atomic<std::int64_t> sum_micros_{0};
+  std::atomic<std::int64_t> sum_nanos_{0};
 };
 
 } // namespace eddy::detail

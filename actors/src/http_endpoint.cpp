@@ -58,7 +58,9 @@ http_endpoint::http_endpoint(int threads, std::size_t max_body_bytes)
   server.set_payload_max_length(max_body_bytes);
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
-  server.set_keep_alive_timeout(5);
+  // An idle keep-alive client (a scraper, a probe) holds a pool thread this long, and a
+  // stop waits for it.
+  server.set_keep_alive_timeout(1);
   // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a second
   // instance given the same address would share the port instead of failing to start.
   server.set_socket_options([this](socket_t sock) {
@@ -126,7 +128,13 @@ void http_endpoint::serve() {
 void http_endpoint::stop() {
   if (!impl_->serving.joinable())
     return;
-  impl_->server.stop();
+  if (impl_->server.is_running()) {
+    impl_->server.stop();
+  } else if (int sock = impl_->listening_socket.load(); sock >= 0) {
+    // The server thread has not begun listening (cpp-httplib's stop() does nothing then):
+    // shut the socket down so that its accept() fails and the thread ends.
+    ::shutdown(sock, SHUT_RDWR);
+  }
   impl_->serving.join();
 }
 

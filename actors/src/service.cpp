@@ -97,23 +97,40 @@ struct service::impl {
   processing_error_policy on_handler_error;
   production_error_policy on_production_error;
 
-  /// Why the service is in its state, for /health; guarded by `status_mtx`.
+  /// Why the service is in its state, for /health. `status_mtx` guards it, the changes of
+  /// `state`, and `http_address`.
   std::string state_reason = "run() was not called yet";
-  /// The HTTP endpoint while `run()` runs (`eddy.http.listen`), what it reads, and the
-  /// address it is bound to; guarded by `status_mtx`.
-  std::unique_ptr<detail::http_endpoint> http;
+  mutable std::mutex status_mtx;
+  /// What the HTTP endpoint reads, and the address it is bound to.
   detail::service_face face;
   std::string http_address;
   /// The group consumer's lag per partition, for /metrics (fed while the endpoint is on).
   detail::consumer_stats consumer_stats;
-  mutable std::mutex status_mtx;
+  /// The HTTP endpoint while `run()` runs (`eddy.http.listen`); declared last, so that it
+  /// would stop before what it reads is destroyed (run() stops it anyway).
+  std::unique_ptr<detail::http_endpoint> http;
 
   void transition(service_state next, std::string reason) {
     {
       std::lock_guard<std::mutex> guard{status_mtx};
       state_reason = std::move(reason);
+      state.store(next);
     }
-    state.store(next);
+    logger().info("service state service={} state={}", name, to_string(next));
+  }
+
+  /// As `transition`, unless the service is already stopping, stopped or failed: a restore
+  /// that ends (or one cancelled by a stop) must not make such a service look running.
+  void transition_unless_ending(service_state next, std::string reason) {
+    {
+      std::lock_guard<std::mutex> guard{status_mtx};
+      auto now = state.load();
+      if (now == service_state::stopping || now == service_state::stopped
+          || now == service_state::failed)
+        return;
+      state_reason = std::move(reason);
+      state.store(next);
+    }
     logger().info("service state service={} state={}", name, to_string(next));
   }
 
@@ -408,15 +425,11 @@ expected<void> service::impl::run(bool handle_signals) {
                failure ? "failing: " + failure->what() : std::string{"stop requested"});
   };
   rt.on_restoring = [this](bool restoring) {
-    // A restore cancelled by a stop must not make a stopping service look running again.
-    auto now = state.load();
-    if (now == service_state::stopping || now == service_state::stopped
-        || now == service_state::failed)
-      return;
     if (restoring)
-      transition(service_state::restoring, "restoring the state of assigned partitions");
+      transition_unless_ending(service_state::restoring,
+                               "restoring the state of assigned partitions");
     else
-      transition(service_state::running, "serving its assigned partitions");
+      transition_unless_ending(service_state::running, "serving its assigned partitions");
   };
   rt.exactly_once = cfg.guarantee() == processing_guarantee::exactly_once;
   // A read_committed fetch (librdkafka's default isolation) that finds nothing stable waits
@@ -588,6 +601,9 @@ expected<void> service::impl::run(bool handle_signals) {
     // Statistics feed /metrics the consumer lag per partition.
     if (!cfg.get("statistics.interval.ms") && !cfg.get("consumer.statistics.interval.ms"))
       (*consumer_conf)->set("statistics.interval.ms", "5000", reason);
+    auto isolation = cfg.get("consumer.isolation.level")
+                       .value_or(cfg.get("isolation.level").value_or("read_committed"));
+    consumer_stats.set_read_committed(isolation == "read_committed");
     (*consumer_conf)->set("event_cb", static_cast<RdKafka::EventCb*>(&consumer_stats), reason);
   }
   auto consumer = internal::make_consumer(**consumer_conf);

@@ -21,16 +21,6 @@ json health_of(const service_face& face) {
               {"partitions_restoring", counters.partitions_restoring.load()}};
 }
 
-/// Why a service that is not ready is not.
-std::string not_ready_because(const service_face& face) {
-  if (face.state() != service_state::running)
-    return std::string{"the service is "} + to_string(face.state()) + ": " + face.reason();
-  if (!face.rt->assignment_received.load())
-    return "waiting for the consumer group's first assignment";
-  return std::to_string(face.rt->counters.partitions_restoring.load())
-         + " assigned partitions are restoring their state";
-}
-
 int partitions_of(const service_face& face, const std::string& topic) {
   if (auto found = face.consumed_partitions.find(topic);
       found != face.consumed_partitions.end())
@@ -93,9 +83,14 @@ json topology_of(const service_face& face) {
 
 } // namespace
 
-bool service_face::ready() const {
-  return state() == service_state::running && rt->assignment_received.load()
-         && rt->counters.partitions_restoring.load() == 0;
+std::string service_face::not_ready_reason() const {
+  if (auto now = state(); now != service_state::running)
+    return std::string{"the service is "} + to_string(now) + ": " + reason();
+  if (!rt->assignment_received.load())
+    return "waiting for the consumer group's first assignment";
+  if (auto restoring = rt->counters.partitions_restoring.load(); restoring > 0)
+    return std::to_string(restoring) + " assigned partitions are restoring their state";
+  return {};
 }
 
 void add_service_routes(http_endpoint& endpoint, const service_face& face) {
@@ -103,13 +98,13 @@ void add_service_routes(http_endpoint& endpoint, const service_face& face) {
     reply_json(res, 200, health_of(face));
   });
   endpoint.get("/ready", [&face](const httplib::Request&, httplib::Response& res) {
-    if (face.ready())
+    auto why_not = face.not_ready_reason();
+    if (why_not.empty())
       reply_json(res, 200, json{{"ready", true}, {"service", face.service_name}});
     else
-      reply_json(res, 503,
-                 json{{"ready", false},
-                      {"service", face.service_name},
-                      {"reason", not_ready_because(face)}});
+      reply_json(
+        res, 503,
+        json{{"ready", false}, {"service", face.service_name}, {"reason", std::move(why_not)}});
   });
   endpoint.get("/topology", [&face](const httplib::Request&, httplib::Response& res) {
     reply_json(res, 200, topology_of(face));

@@ -36,9 +36,10 @@ struct service_face {
   /// The group consumer's lag per partition.
   const consumer_stats* consumer_lag = nullptr;
 
-  /// True while the service serves every partition it owns: running, assigned by its
-  /// group, and nothing left to restore.
-  bool ready() const;
+  /// Empty while the service serves every partition it owns (running, assigned by its
+  /// group, nothing left to restore), else why it does not; from one reading of each.
+  std::string not_ready_reason() const;
+  bool ready() const { return not_ready_reason().empty(); }
 };
 
 /// Adds /health, /ready and /topology to `endpoint`; `face` outlives the endpoint's serving.

@@ -132,9 +132,9 @@ std::string metrics_text(const service_face& face) {
             static_cast<double>(c.partitions_restoring.load()));
   if (face.consumer_lag)
     out.partition_gauge("eddy_consumer_lag",
-                        "Records between the group consumer's position and the partition's "
-                        "end, per assigned partition (librdkafka statistics, "
-                        "statistics.interval.ms apart).",
+                        "Records between the next one the service reads and the partition's "
+                        "end (its last stable offset under read_committed), per fetched "
+                        "partition (librdkafka statistics, statistics.interval.ms apart).",
                         face.consumer_lag->lag(), [](std::int64_t lag) { return lag; });
   {
     std::map<std::pair<std::string, std::int32_t>, restore_figures> restores;

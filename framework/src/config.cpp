@@ -118,16 +118,19 @@ bool split_assignment(const std::string& text, std::string& key, std::string& va
   return !key.empty();
 }
 
-/// "host:port" or "[v6 host]:port" with a port from 0 to 65535.
+/// "host:port", ":port" (every interface) or "[v6 host]:port" with a port from 0 to
+/// 65535; an IPv6 host must be bracketed ("::1:80" could mean two things).
 std::optional<listen_address> parse_listen_address(const std::string& text) {
   auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0)
+  if (colon == std::string::npos)
     return std::nullopt;
   auto host = text.substr(0, colon);
-  if (host.front() == '[') {
+  if (!host.empty() && host.front() == '[') {
     if (host.size() < 3 || host.back() != ']')
       return std::nullopt;
     host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return std::nullopt;
   }
   auto port = parse_integer(text.substr(colon + 1));
   if (!port || *port < 0 || *port > 65535)
@@ -277,8 +280,13 @@ expected<void> config::validate() const {
     if (key == "eddy.http.listen" && !value.empty() && !parse_listen_address(value))
       return error{errc::invalid_config, "setting '" + key
                                            + "' needs HOST:PORT with a port from 0 to 65535 "
-                                             "([HOST]:PORT for IPv6), got '"
+                                             "(:PORT for every interface, [HOST]:PORT for "
+                                             "IPv6), got '"
                                            + value + "'"};
+    if (key == "eddy.http.threads" && parse_integer(value).value_or(0) > 1024)
+      return error{errc::invalid_config, "setting '" + key
+                                           + "' needs an integer from 1 to 1024, got '" + value
+                                           + "'"};
     if (s->integer) {
       auto parsed = parse_integer(value);
       if (!parsed || *parsed < s->minimum)

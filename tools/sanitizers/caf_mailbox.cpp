@@ -44,11 +44,13 @@ Function next_definition(const char* symbol) {
   return reinterpret_cast<Function>(found);
 }
 
-// What intrusive::drr_cached_queue<...>::new_round returns: a trivially copyable pair.
+// What intrusive::drr_cached_queue<...>::new_round returns (caf/intrusive/new_round_result.hpp
+// of CAF 0.17.6): two one-bit flags in one byte, returned in a register.
 struct new_round_result {
-  std::size_t consumed_items;
-  bool stop_all;
+  bool consumed_items : 1;
+  bool stop_all : 1;
 };
+static_assert(sizeof(new_round_result) == 1);
 
 using new_round_function = new_round_result (*)(void*, std::size_t, void*);
 

@@ -205,3 +205,36 @@ TEST_CASE("error responses keep their documented values and setting names") {
     CHECK(eddy::parse_error_response(eddy::to_string(response)) == response);
   CHECK(eddy::parse_error_response("log_and_continue") == std::nullopt);
 }
+
+TEST_CASE("the HTTP endpoint's address is off by default and checked when set") {
+  eddy::config cfg;
+  CHECK_FALSE(cfg.http_listen());
+  CHECK(cfg.http_threads() == 4);
+  CHECK(cfg.http_max_body_bytes() == 1048576);
+  auto parsed = [&](const std::string& text) {
+    cfg.set("eddy.http.listen", text);
+    REQUIRE(cfg.validate());
+    return *cfg.http_listen();
+  };
+  CHECK(parsed("127.0.0.1:8080").host == "127.0.0.1");
+  CHECK(parsed("127.0.0.1:8080").port == 8080);
+  CHECK(parsed("localhost:0").port == 0);
+  CHECK(parsed(":9100").host.empty());
+  CHECK(parsed("[::1]:8080").host == "::1");
+  CHECK(parsed("[::1]:8080").port == 8080);
+  cfg.set("eddy.http.listen", "");
+  REQUIRE(cfg.validate());
+  CHECK_FALSE(cfg.http_listen());
+  for (auto bad : {"8080", "host:", "host:65536", "host:-1", "host:http", "::1:8080",
+                   "fe80::1:8080", "[::1:8080", "[]:80"}) {
+    cfg.set("eddy.http.listen", bad);
+    auto invalid = cfg.validate();
+    INFO(bad);
+    REQUIRE_FALSE(invalid);
+    CHECK_THAT(invalid.error_value().message, Catch::Contains("eddy.http.listen"));
+  }
+  cfg.set("eddy.http.listen", "127.0.0.1:0").set("eddy.http.threads", "1025");
+  CHECK_FALSE(cfg.validate());
+  cfg.set("eddy.http.threads", "0");
+  CHECK_FALSE(cfg.validate());
+}
