@@ -1,5 +1,7 @@
 #include "poll_loop.hpp"
 
+#include "stop_signals.hpp"
+
 #include <algorithm>
 #include <string>
 #include <thread>

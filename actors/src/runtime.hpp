@@ -77,6 +77,28 @@ struct runtime_counters {
   std::atomic<std::int64_t> records_in_flight{0};
   /// Assignments and revocations the consumer group handed this instance.
   std::atomic<std::int64_t> rebalance_callbacks{0};
+  /// The counters `service::stats()` reports.
+  service_stats snapshot() const noexcept {
+    service_stats result;
+    result.records_handled = records_handled.load();
+    result.records_emitted = records_emitted.load();
+    result.handler_errors = handler_errors.load();
+    result.records_skipped = records_skipped.load();
+    result.decode_errors = decode_errors.load();
+    result.production_errors = production_errors.load();
+    result.dead_letters = dead_letters.load();
+    result.errors_skipped = errors_skipped.load();
+    result.commits = commits.load();
+    result.assigned_partitions = assigned_partitions.load();
+    result.paused_partitions = paused_partitions.load();
+    result.pauses = pauses.load();
+    result.fetch_wakeups = fetch_wakeups.load();
+    result.events_restored = events_restored.load();
+    result.partitions_lost = partitions_lost.load();
+    result.partitions_restoring = partitions_restoring.load();
+    result.transactions_aborted = transactions_aborted.load();
+    return result;
+  }
 };
 
 /// The state of one partition number: journal state rows and local table rows in one
@@ -215,8 +237,5 @@ struct runtime {
   std::mutex failure_mtx;
   std::optional<error> record_failure;
 };
-
-/// Set by SIGINT/SIGTERM while a service runs with signal handling on.
-extern std::atomic<bool> signal_stop_requested;
 
 } // namespace eddy::detail

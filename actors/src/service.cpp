@@ -1,7 +1,5 @@
 #include <eddy/service.hpp>
 
-#include <csignal>
-#include <iostream>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -20,46 +18,9 @@
 #include "runtime.hpp"
 #include "service_face.hpp"
 #include "sink.hpp"
+#include "stop_signals.hpp"
 
 namespace eddy {
-
-namespace detail {
-
-std::atomic<bool> signal_stop_requested{false};
-
-} // namespace detail
-
-namespace {
-
-extern "C" void on_stop_signal(int) {
-  detail::signal_stop_requested.store(true);
-}
-
-/// Installs SIGINT/SIGTERM handlers for its lifetime and restores the previous ones.
-class signal_scope {
-public:
-  explicit signal_scope(bool active)
-    : active_(active) {
-    if (!active_)
-      return;
-    detail::signal_stop_requested.store(false);
-    previous_int_ = std::signal(SIGINT, on_stop_signal);
-    previous_term_ = std::signal(SIGTERM, on_stop_signal);
-  }
-  ~signal_scope() {
-    if (!active_)
-      return;
-    std::signal(SIGINT, previous_int_);
-    std::signal(SIGTERM, previous_term_);
-  }
-
-private:
-  bool active_;
-  void (*previous_int_)(int) = SIG_DFL;
-  void (*previous_term_)(int) = SIG_DFL;
-};
-
-} // namespace
 
 const char* to_string(service_state state) noexcept {
   switch (state) {
@@ -328,26 +289,7 @@ service_state service::state() const noexcept {
 }
 
 service_stats service::stats() const noexcept {
-  auto& c = impl_->rt.counters;
-  service_stats result;
-  result.records_handled = c.records_handled.load();
-  result.records_emitted = c.records_emitted.load();
-  result.handler_errors = c.handler_errors.load();
-  result.records_skipped = c.records_skipped.load();
-  result.decode_errors = c.decode_errors.load();
-  result.production_errors = c.production_errors.load();
-  result.dead_letters = c.dead_letters.load();
-  result.errors_skipped = c.errors_skipped.load();
-  result.commits = c.commits.load();
-  result.assigned_partitions = c.assigned_partitions.load();
-  result.paused_partitions = c.paused_partitions.load();
-  result.pauses = c.pauses.load();
-  result.fetch_wakeups = c.fetch_wakeups.load();
-  result.events_restored = c.events_restored.load();
-  result.partitions_lost = c.partitions_lost.load();
-  result.partitions_restoring = c.partitions_restoring.load();
-  result.transactions_aborted = c.transactions_aborted.load();
-  return result;
+  return impl_->rt.counters.snapshot();
 }
 
 expected<void> service::run(bool handle_signals) {
@@ -367,18 +309,12 @@ expected<void> service::impl::start_http(std::map<std::string, int> consumed_par
   face.rt = &rt;
   face.consumer_lag = &consumer_stats;
   rt.timing_handlers = true;
-  auto endpoint =
-    std::make_unique<detail::http_endpoint>(cfg.http_threads(), cfg.http_max_body_bytes());
-  detail::add_service_routes(*endpoint, face);
-  auto bound = endpoint->bind(*where);
-  if (!bound)
-    return bound.error_value();
-  face.instance = *bound;
-  endpoint->serve();
-  logger().info("http endpoint service={} address={}", name, *bound);
+  auto endpoint = detail::open_service_endpoint(face, *where, cfg);
+  if (!endpoint)
+    return endpoint.error_value();
   std::lock_guard<std::mutex> guard{status_mtx};
-  http = std::move(endpoint);
-  http_address = *bound;
+  http = std::move(*endpoint);
+  http_address = face.instance;
   return {};
 }
 
@@ -400,7 +336,7 @@ expected<void> service::impl::run(bool handle_signals) {
     service::impl& self;
     ~http_stop() { self.stop_http(); }
   } stop_http_on_return{*this};
-  signal_scope signals{handle_signals};
+  detail::stop_signal_scope signals{handle_signals};
   if (auto valid = cfg.validate(); !valid)
     return fail(valid.error_value());
   if (rt.handlers.empty() && rt.local_tables.empty())
@@ -654,31 +590,6 @@ expected<void> service::impl::run(bool handle_signals) {
     return fail(outcome.error_value());
   transition(service_state::stopped, "stopped on request, its work committed");
   return {};
-}
-
-int service::main(int argc, const char* const* argv, std::string name,
-                  const std::function<void(service&, const config&)>& setup) {
-  auto cfg = config::from_command_line(argc, argv);
-  if (!cfg) {
-    std::cerr << argv[0] << ": " << cfg.error_value().message << "\n";
-    return 2;
-  }
-  if (cfg->help_requested()) {
-    std::cout << config::usage(argv[0]);
-    return 0;
-  }
-  service svc{std::move(name), *cfg};
-  try {
-    setup(svc, *cfg);
-  } catch (const std::exception& e) {
-    std::cerr << argv[0] << ": " << e.what() << "\n";
-    return 2;
-  }
-  auto outcome = svc.run(true);
-  if (outcome)
-    return 0;
-  std::cerr << argv[0] << ": " << outcome.error_value().what() << "\n";
-  return outcome.error_value().code == errc::invalid_config ? 2 : 1;
 }
 
 } // namespace eddy

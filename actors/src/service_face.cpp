@@ -5,6 +5,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include <eddy/log.hpp>
+
 namespace eddy::detail {
 
 namespace {
@@ -112,6 +114,20 @@ void add_service_routes(http_endpoint& endpoint, const service_face& face) {
   endpoint.get("/metrics", [&face](const httplib::Request&, httplib::Response& res) {
     res.set_content(metrics_text(face), "text/plain; version=0.0.4; charset=utf-8");
   });
+}
+
+expected<std::unique_ptr<http_endpoint>>
+open_service_endpoint(service_face& face, const listen_address& where, const config& cfg) {
+  auto endpoint =
+    std::make_unique<http_endpoint>(cfg.http_threads(), cfg.http_max_body_bytes());
+  add_service_routes(*endpoint, face);
+  auto bound = endpoint->bind(where);
+  if (!bound)
+    return bound.error_value();
+  face.instance = *bound;
+  endpoint->serve();
+  logger().info("http endpoint service={} address={}", face.service_name, *bound);
+  return endpoint;
 }
 
 } // namespace eddy::detail

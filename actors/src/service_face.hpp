@@ -6,6 +6,7 @@
 // and `GET /metrics` (Prometheus; see service_metrics.hpp).
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,13 @@ struct service_face {
   bool ready() const { return not_ready_reason().empty(); }
 };
 
-/// Adds /health, /ready and /topology to `endpoint`; `face` outlives the endpoint's serving.
+/// Adds /health, /ready, /topology and /metrics to `endpoint`; `face` outlives the
+/// endpoint's serving.
 void add_service_routes(http_endpoint& endpoint, const service_face& face);
+
+/// Binds `where` with `cfg`'s thread count and body limit, sets `face.instance` to the
+/// bound address, and serves `face`'s routes; `errc::invalid_config` if it cannot bind.
+expected<std::unique_ptr<http_endpoint>>
+open_service_endpoint(service_face& face, const listen_address& where, const config& cfg);
 
 } // namespace eddy::detail
